@@ -1,0 +1,34 @@
+# Trinity: the two everyday commands are `make run` and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+
+TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
+SERVICES_DIR := $(CURDIR)/.run/services
+# Extra pytest arguments for `make test`, e.g. make test ARGS="-k booking -x"
+ARGS ?=
+
+.PHONY: run test lint services-up services-down clean
+
+run:
+	bash scripts/install.sh app
+	PATH="$(TOOLS_BIN):$$PATH" REFLEX_TELEMETRY_ENABLED=false REFLEX_CHECK_LATEST_VERSION=false \
+	NPM_CONFIG_REGISTRY="$$(npm config get registry)" uv run --frozen trinity run
+
+test:
+	bash scripts/install.sh test
+	bash scripts/test.sh $(ARGS)
+
+lint:
+	uv run --frozen ruff check . && uv run --frozen ruff format --check .
+
+# Long-lived servers for local full mode; `source .run/services/env` to use them.
+services-up:
+	bash scripts/install.sh test
+	bash scripts/services.sh start $(SERVICES_DIR)
+	@echo "run: source $(SERVICES_DIR)/env"
+
+services-down:
+	bash scripts/services.sh stop $(SERVICES_DIR)
+
+clean: services-down
+	rm -rf .run test-results .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,65 @@
+"""Domain errors: small exception classes each API face maps to a status code and a message."""
+
+from __future__ import annotations
+
+
+class TrinityError(Exception):
+    """Base of every expected failure; `code` is the snake_case name clients see."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(TrinityError):
+    code = "invalid_input"
+
+
+class NotFound(TrinityError):
+    code = "not_found"
+
+
+class Unauthorized(TrinityError):
+    code = "unauthorized"
+
+
+class Forbidden(TrinityError):
+    code = "forbidden"
+
+
+class InvalidCredentials(TrinityError):
+    code = "invalid_credentials"
+
+
+class TooManyAttempts(TrinityError):
+    code = "too_many_attempts"
+
+
+class EmailTaken(TrinityError):
+    code = "email_taken"
+
+
+class SoldOut(TrinityError):
+    code = "sold_out"
+
+
+class Busy(TrinityError):
+    """The room-night locks stayed contended for the whole bounded wait."""
+
+    code = "busy"
+
+
+class NotCancellable(TrinityError):
+    code = "not_cancellable"
+
+
+class IdempotencyKeyReused(TrinityError):
+    code = "idempotency_key_reused"
+
+
+class Unavailable(TrinityError):
+    """A backing server (Redis, the broker) is down; the request changed nothing."""
+
+    code = "unavailable"

@@ -1,0 +1,158 @@
+"""All database tables of Trinity (SQLModel), in one module to keep imports acyclic.
+
+Inventory keeps a row only for nights that carry reservations: a missing row means every room of
+the type is free that night, so 1M hotels cost no rows until guests book them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class BookingStatus(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class CancellationPolicy(StrEnum):
+    FLEXIBLE = "flexible"  # full refund
+    MODERATE = "moderate"  # half refund
+    STRICT = "strict"  # no refund
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True, max_length=320)
+    name: str = Field(max_length=200)
+    password_hash: str
+    is_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Hotel(SQLModel, table=True):
+    __tablename__ = "hotels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    city: str = Field(max_length=120, index=True)
+    country: str = Field(max_length=2)
+    lat: float
+    lng: float
+    rating: float = 0.0
+    amenities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = ""
+    currency: str = Field(default="EUR", max_length=3)
+    cancellation_policy: CancellationPolicy = Field(
+        default=CancellationPolicy.FLEXIBLE, sa_type=String(20)  # type: ignore[call-overload]
+    )
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RoomType(SQLModel, table=True):
+    __tablename__ = "room_types"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="room_type_capacity_positive"),
+        CheckConstraint("rooms >= 0", name="room_type_rooms_not_negative"),
+        CheckConstraint("price >= 0", name="room_type_price_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hotel_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("hotels.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(max_length=120)
+    capacity: int
+    rooms: int
+    price: Decimal = Field(max_digits=10, decimal_places=2)
+
+
+class RoomInventory(SQLModel, table=True):
+    """One room type on one night; created by the first reservation of that night."""
+
+    __tablename__ = "room_inventory"
+    __table_args__ = (
+        CheckConstraint("reserved <= total", name="inventory_not_overbooked"),
+        CheckConstraint("reserved >= 0", name="inventory_not_negative"),
+    )
+
+    room_type_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("room_types.id", ondelete="CASCADE"), primary_key=True)
+    )
+    night: date = Field(primary_key=True)
+    total: int
+    reserved: int = 0
+
+
+class Booking(SQLModel, table=True):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_user_created", "user_id", "created_at"),
+        Index("ix_bookings_status_expiry", "status", "hold_expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    hotel_id: int = Field(index=True)
+    room_type_id: int = Field(index=True)
+    check_in: date
+    check_out: date
+    guests: int
+    status: BookingStatus = Field(
+        default=BookingStatus.HELD, sa_type=String(20)  # type: ignore[call-overload]
+    )
+    hold_expires_at: datetime
+    total_price: Decimal = Field(max_digits=12, decimal_places=2)
+    currency: str = Field(max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to an Idempotency-Key, replayed for the same user, scope and body."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key", name="uq_idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int
+    scope: str = Field(max_length=40)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event written in the same transaction as the change that caused it; a relay publishes it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=80)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None, index=True)

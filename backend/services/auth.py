@@ -1,0 +1,104 @@
+"""Accounts: register, log in (rate-limited), tokens, and the admin bootstrap."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from backend.bootstrap import Context
+from backend.db import transaction
+from backend.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidInput,
+    TooManyAttempts,
+    Unauthorized,
+)
+from backend.models import User
+
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHasher()
+
+
+def _serializer(ctx: Context) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="trinity-auth")
+
+
+def issue_token(ctx: Context, user: User) -> str:
+    return _serializer(ctx).dumps({"uid": user.id})
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(f"That email address is not valid: {error}") from None
+
+
+def register(ctx: Context, email: str, password: str, name: str) -> tuple[str, User]:
+    address = normalize_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if not name.strip():
+        raise InvalidInput("Please tell us your name.")
+    user = User(email=address, name=name.strip(), password_hash=_hasher.hash(password))
+    try:
+        with transaction(ctx.engine) as session:
+            session.add(user)
+    except IntegrityError:
+        raise EmailTaken("An account with this email already exists.") from None
+    return issue_token(ctx, user), user
+
+
+def login(ctx: Context, email: str, password: str) -> tuple[str, User]:
+    address = email.strip().lower()
+    failures_key = f"login-failures:{address}"
+    if int(ctx.redis.get(failures_key) or 0) >= ctx.settings.login_max_failures:
+        raise TooManyAttempts("Too many failed logins for this account; wait a few minutes.")
+    with transaction(ctx.engine) as session:
+        user = session.exec(select(User).where(User.email == address)).first()
+    if user is None or not _password_matches(user.password_hash, password):
+        failures = ctx.redis.incr(failures_key)
+        if failures == 1:
+            ctx.redis.expire(failures_key, ctx.settings.login_window_seconds)
+        raise InvalidCredentials("Wrong email or password.")
+    ctx.redis.delete(failures_key)
+    return issue_token(ctx, user), user
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def user_from_token(ctx: Context, token: str) -> User:
+    try:
+        payload = _serializer(ctx).loads(token, max_age=ctx.settings.token_ttl_seconds)
+    except SignatureExpired:
+        raise Unauthorized("Your session has expired; please log in again.") from None
+    except BadSignature:
+        raise Unauthorized("Please log in.") from None
+    with transaction(ctx.engine) as session:
+        user = session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None:
+        raise Unauthorized("Please log in.")
+    return user
+
+
+def ensure_user(ctx: Context, email: str, password: str, name: str, *, is_admin: bool) -> User:
+    """Create the account if it does not exist yet (demo users and the admin from settings)."""
+    address = normalize_email(email)
+    with transaction(ctx.engine) as session:
+        user = session.exec(select(User).where(User.email == address)).first()
+        if user is None:
+            user = User(
+                email=address, name=name, password_hash=_hasher.hash(password), is_admin=is_admin
+            )
+            session.add(user)
+        return user

@@ -1,0 +1,88 @@
+"""Idempotency-Key handling: the first response to a key is stored and replayed.
+
+Concurrent replays of one key are serialized by a Redis lock, so exactly one of them runs the
+action; the others wait and replay what it stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from backend.bootstrap import Context
+from backend.db import transaction
+from backend.errors import IdempotencyKeyReused, InvalidInput
+from backend.locks import LockPolicy, RedisLocks
+from backend.models import IdempotencyRecord
+
+Response = tuple[int, dict[str, Any]]
+RETENTION = timedelta(hours=48)
+MAX_KEY_LENGTH = 255
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_once(
+    ctx: Context,
+    *,
+    user_id: int,
+    scope: str,
+    key: str,
+    body: dict[str, Any],
+    action: Callable[[], Response],
+) -> Response:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters long.")
+    fingerprint = request_hash(body)
+    # The action itself may wait on room locks, so the key's lock lives longer than theirs.
+    key_locks = RedisLocks(ctx.redis, LockPolicy(ttl_ms=30_000, max_wait_ms=30_000))
+    with key_locks.hold_all([f"idempotency:{scope}:{user_id}:{key}"]):
+        stored = _find(ctx, user_id, scope, key)
+        if stored is not None:
+            if stored.request_hash != fingerprint:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was already used with a different request body."
+                )
+            return stored.status_code, stored.response
+        status, response = action()
+        with transaction(ctx.engine) as session:
+            session.add(
+                IdempotencyRecord(
+                    user_id=user_id,
+                    scope=scope,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=status,
+                    response=response,
+                )
+            )
+        return status, response
+
+
+def _find(ctx: Context, user_id: int, scope: str, key: str) -> IdempotencyRecord | None:
+    with transaction(ctx.engine) as session:
+        return session.exec(
+            select(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id)
+            .where(IdempotencyRecord.scope == scope)
+            .where(IdempotencyRecord.key == key)
+        ).first()
+
+
+def purge_expired(ctx: Context) -> int:
+    with transaction(ctx.engine) as session:
+        result = session.execute(
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.created_at) < ctx.clock() - RETENTION
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

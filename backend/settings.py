@@ -1,0 +1,86 @@
+"""Every knob Trinity reads from the environment, in one pydantic-settings object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    LOCAL = "local"  # bundled: SQLite, fakeredis, StubBroker, embedded index
+    FULL = "full"  # PostgreSQL, Redis, RabbitMQ, Meilisearch
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    mode: Mode = Field(Mode.LOCAL, validation_alias=_env("TRINITY_MODE"))
+    data_dir: Path = Field(Path(".data"), validation_alias=_env("TRINITY_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    broker_url: str | None = Field(None, validation_alias=_env("BROKER_URL"))
+    meili_url: str | None = Field(None, validation_alias=_env("MEILI_URL"))
+    meili_master_key: str | None = Field(None, validation_alias=_env("MEILI_MASTER_KEY"))
+
+    secret_key: str = Field(
+        "local-development-secret-not-for-production", validation_alias=_env("TRINITY_SECRET_KEY")
+    )
+    token_ttl_seconds: int = Field(7 * 24 * 3600, validation_alias=_env("TOKEN_TTL_SECONDS"))
+    hold_ttl_seconds: int = Field(600, validation_alias=_env("HOLD_TTL_SECONDS"))
+    sweep_interval_seconds: float = Field(5.0, validation_alias=_env("SWEEP_INTERVAL_SECONDS"))
+
+    # Room-night locks: a lock outlives a slow transaction, and a waiter gives up after max_wait.
+    lock_ttl_ms: int = Field(5000, validation_alias=_env("LOCK_TTL_MS"))
+    lock_max_wait_ms: int = Field(3000, validation_alias=_env("LOCK_MAX_WAIT_MS"))
+    lock_base_backoff_ms: float = Field(2.0, validation_alias=_env("LOCK_BASE_BACKOFF_MS"))
+
+    login_max_failures: int = Field(5, validation_alias=_env("LOGIN_MAX_FAILURES"))
+    login_window_seconds: int = Field(300, validation_alias=_env("LOGIN_WINDOW_SECONDS"))
+
+    admin_email: str = Field("admin@trinity.test", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
+    admin_password: str = Field("admin-password", validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
+    demo_hotels: int = Field(10_000, validation_alias=_env("TRINITY_DEMO_HOTELS"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg3_driver(cls, url: str | None) -> str | None:
+        """Accept plain postgres URLs (as docker and libpq write them) but always drive psycopg 3."""
+        if url is None:
+            return None
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'trinity.db'}"
+
+    def require_servers(self) -> None:
+        """Full mode must name every server; a missing URL is a start-up error, not a late 500."""
+        if self.mode is Mode.FULL:
+            missing = [
+                name
+                for name, value in {
+                    "DATABASE_URL": self.database_url,
+                    "REDIS_URL": self.redis_url,
+                }.items()
+                if not value
+            ]
+            if missing:
+                raise RuntimeError(f"TRINITY_MODE=full needs {', '.join(missing)}")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

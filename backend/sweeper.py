@@ -1,0 +1,30 @@
+"""Expires unpaid holds and purges old idempotency keys, on a fixed interval."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from backend.bootstrap import Context
+from backend.services import idempotency
+from backend.services.booking import expire_holds
+
+log = logging.getLogger("trinity.sweeper")
+
+
+def sweep_once(ctx: Context) -> int:
+    expired = expire_holds(ctx)
+    idempotency.purge_expired(ctx)
+    if expired:
+        log.info("expired %d holds", expired)
+    return expired
+
+
+def run_sweeper(ctx: Context, stop: threading.Event) -> None:
+    """Loop until `stop` is set; a failing sweep is logged and retried on the next tick."""
+    while not stop.is_set():
+        try:
+            sweep_once(ctx)
+        except Exception:
+            log.exception("sweep failed; retrying in %ss", ctx.settings.sweep_interval_seconds)
+        stop.wait(ctx.settings.sweep_interval_seconds)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Run the test suite: scripts/test.sh [pytest args]
+#
+# If DATABASE_URL, REDIS_URL, BROKER_URL and MEILI_URL are all set (e.g. docker compose is up),
+# the tests use those servers. Otherwise throwaway servers are started in a fresh state dir under
+# .run/ (scripts/services.sh) and stopped again on exit, Ctrl-C or SIGTERM.
+# Exits non-zero when pytest fails and when it collects no tests (pytest exit code 5).
+# Expects scripts/install.sh test to have run (make test does both).
+set -euo pipefail
+
+t_start=$EPOCHREALTIME
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
+export REFLEX_TELEMETRY_ENABLED=false
+export REFLEX_CHECK_LATEST_VERSION=false
+export UV_PYTHON_DOWNLOADS=never
+export MEILI_BIN="$ROOT/.tools/meilisearch"
+export CHROMIUM_PATH=/usr/bin/chromium
+registry="$(npm config get registry 2>/dev/null)" || registry=""
+[[ -z $registry ]] || export NPM_CONFIG_REGISTRY="$registry"
+
+elapsed() { # seconds since $1 (an $EPOCHREALTIME value), one decimal
+  local now=$EPOCHREALTIME
+  local ms=$(((10#${now//[.,]/} - 10#${1//[.,]/}) / 1000))
+  printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+state=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $state ]]; then
+    bash scripts/services.sh stop "$state" 9<&- || true
+    rm -rf "$state"
+  fi
+  echo "[test] total time $(elapsed "$t_start")s (exit code $rc)"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ -n ${DATABASE_URL:-} && -n ${REDIS_URL:-} && -n ${BROKER_URL:-} && -n ${MEILI_URL:-} ]]; then
+  echo "[test] using the servers from the environment (DATABASE_URL, REDIS_URL, BROKER_URL, MEILI_URL)"
+else
+  mkdir -p .run
+  # The servers use fixed ports: one test run at a time on this machine (a second one waits).
+  lock="${TMPDIR:-/tmp}/trinity-test-services.lock"
+  : >>"$lock" 2>/dev/null || true
+  exec 9<"$lock"
+  if ! flock -n 9; then
+    echo "[test] another test run is using the test servers; waiting for it to finish"
+    flock -w 3600 9 || { echo "[test] gave up waiting for $lock" >&2; exit 1; }
+  fi
+  state="$(mktemp -d "$ROOT/.run/test.XXXXXX")"
+  chmod 755 "$state" # postgres must be able to traverse it
+  t_services=$EPOCHREALTIME
+  bash scripts/services.sh start "$state" 9<&-
+  echo "[test] servers up in $(elapsed "$t_services")s"
+  # shellcheck source=/dev/null
+  source "$state/env"
+fi
+
+mkdir -p test-results
+rc=0
+uv run --frozen pytest -ra --junitxml=test-results/junit.xml "$@" 9<&- || rc=$?
+if ((rc == 5)); then
+  echo "[test] pytest collected no tests (exit code 5): failing" >&2
+fi
+exit "$rc"

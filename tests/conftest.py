@@ -1,0 +1,129 @@
+"""Shared fixtures: a Trinity context per test in each mode (local: SQLite + fakeredis; full: the
+real PostgreSQL and Redis that `make test` starts, named by DATABASE_URL and REDIS_URL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from backend.bootstrap import Context, build_context
+from backend.db import migrate
+from backend.settings import Mode, Settings
+
+MODES = [m.strip() for m in os.environ.get("TRINITY_TEST_MODES", "local,full").split(",") if m]
+TABLES = [
+    "idempotency_records",
+    "outbox",
+    "room_inventory",
+    "bookings",
+    "room_types",
+    "hotels",
+    "users",
+]
+
+
+def _require_server_urls() -> tuple[str, str]:
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not (database_url and redis_url):
+        pytest.fail(
+            "Full-mode tests need DATABASE_URL and REDIS_URL (run `make test`, which starts the "
+            "servers), or set TRINITY_TEST_MODES=local."
+        )
+    return database_url, redis_url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once; each test copies the file instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "trinity.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test session's own on the server, migrated once."""
+    database_url, _ = _require_server_urls()
+    settings = Settings(mode=Mode.FULL, database_url=database_url)
+    server = make_url(settings.sqlalchemy_url)
+    name = f"trinity_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def local_settings(tmp_path: Path, template: Path, **overrides: object) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    shutil.copy(template, data_dir / "trinity.db")
+    return Settings(mode=Mode.LOCAL, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+def full_settings(database_url: str, **overrides: object) -> Settings:
+    _, redis_url = _require_server_urls()
+    return Settings(  # type: ignore[arg-type]
+        mode=Mode.FULL, database_url=database_url, redis_url=redis_url, **overrides
+    )
+
+
+def reset_full(ctx: Context) -> None:
+    with ctx.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    ctx.redis.flushdb()
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings_factory(
+    mode: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> object:
+    def make(**overrides: object) -> Settings:
+        if mode == "local":
+            template = request.getfixturevalue("sqlite_template")
+            return local_settings(tmp_path, template, **overrides)
+        return full_settings(request.getfixturevalue("postgres_url"), **overrides)
+
+    return make
+
+
+@pytest.fixture
+def ctx(mode: str, settings_factory) -> Iterator[Context]:  # type: ignore[no-untyped-def]
+    context = build_context(settings_factory())
+    if mode == "full":
+        reset_full(context)
+    yield context
+    context.engine.dispose()
+    if isinstance(context.redis, redis.Redis):
+        context.redis.close()
+
+
+@pytest.fixture
+def client(ctx: Context):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from backend.api.main import create_api
+
+    with TestClient(create_api(ctx), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+PRICE = Decimal("120.00")

@@ -1,0 +1,298 @@
+"""Browser end-to-end fixtures: a `reflex run --env prod` server and Debian Chromium.
+
+The server is started once per session on a free port (page, /api and the Reflex
+websocket all on that one port) in its own process group, and the whole group is
+stopped afterwards. Its output goes to test-results/e2e/reflex-server.log.
+
+On a failed test, a screenshot and the browser console log are kept under
+test-results/e2e/<test>/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Error, Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin"
+ARTIFACTS_DIR = REPO_ROOT / "test-results" / "e2e"
+SERVER_START_TIMEOUT_S = float(os.environ.get("E2E_SERVER_START_TIMEOUT", "240"))
+SERVER_STOP_GRACE_S = 5.0
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: drives the web app in a real Chromium")
+
+
+# ---------------------------------------------------------------------------
+# Reflex server
+# ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerLog:
+    """The server's log file, read back through its open descriptor.
+
+    Any pytest session with pytest-playwright deletes test-results/ when it starts
+    (its autouse `delete_output_dir`), e.g. another test run in the same checkout.
+    The open descriptor survives that, and `restore()` writes the file back.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = path.open("w+b")
+
+    def text(self) -> str:
+        self.file.flush()
+        return os.pread(self.file.fileno(), os.fstat(self.file.fileno()).st_size, 0).decode(
+            errors="replace"
+        )
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def note(self, line: str) -> None:
+        self.file.write(f"\n[e2e] {line}\n".encode())
+        self.file.flush()
+
+    def restore(self) -> None:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(self.text())
+
+    def close(self) -> None:
+        self.restore()
+        self.file.close()
+
+
+def _server_env(port: int) -> dict[str, str]:
+    # Inherit everything (TRINITY_MODE, DATABASE_URL, ... pass through unchanged).
+    env = dict(os.environ)
+    path_parts = [str(TOOLS_BIN), str(Path(sys.executable).parent), env.get("PATH", "")]
+    env["PATH"] = os.pathsep.join(p for p in path_parts if p)
+    env["PORT"] = str(port)
+    env["REFLEX_TELEMETRY_ENABLED"] = "false"
+    env["REFLEX_CHECK_LATEST_VERSION"] = "false"
+    env["PYTHONUNBUFFERED"] = "1"
+    if "NPM_CONFIG_REGISTRY" not in env:
+        try:
+            registry = subprocess.run(
+                ["npm", "config", "get", "registry"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            registry = ""
+        if registry:
+            env["NPM_CONFIG_REGISTRY"] = registry
+    return env
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + SERVER_STOP_GRACE_S
+    while time.monotonic() < deadline:
+        proc.poll()
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=SERVER_STOP_GRACE_S)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[str]:
+    """Start `reflex run --env prod` on a free port; yield its base URL."""
+    if not (TOOLS_BIN / "bun").exists():
+        pytest.fail(
+            f"bun not found at {TOOLS_BIN / 'bun'}: run `npm install --prefix .tools bun@1.4.4` "
+            "in the repo root (Reflex cannot download bun offline)."
+        )
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = ServerLog(ARTIFACTS_DIR / "reflex-server.log")
+    cmd = [
+        sys.executable, "-m", "reflex", "run", "--env", "prod",
+        "--frontend-port", str(port), "--backend-host", "127.0.0.1",
+    ]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO_ROOT,
+        env=_server_env(port),
+        stdin=subprocess.DEVNULL,
+        stdout=log.file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"Reflex server exited with code {proc.returncode} before it was ready.\n"
+                    f"--- {log.path} (tail) ---\n{log.tail()}"
+                )
+            if _http_ok(f"{base_url}/ping") and _http_ok(f"{base_url}/"):
+                break
+            if time.monotonic() - started > SERVER_START_TIMEOUT_S:
+                pytest.fail(
+                    f"Reflex server not ready on {base_url} after {SERVER_START_TIMEOUT_S:.0f} s.\n"
+                    f"--- {log.path} (tail) ---\n{log.tail()}"
+                )
+            time.sleep(0.25)
+        ready_s = time.monotonic() - started
+        log.note(f"server ready on {base_url} after {ready_s:.1f} s")
+        print(f"\n[e2e] Reflex server ready on {base_url} after {ready_s:.1f} s")
+        yield base_url
+    finally:
+        _stop_group(proc)
+        log.close()
+
+
+# ---------------------------------------------------------------------------
+# Chromium (Debian package; Playwright cannot download browsers here)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(
+            f"Chromium not found at {executable} (install Debian `chromium` or set CHROMIUM_PATH)"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Console capture and failure artifacts
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class BrowserLog:
+    """Console messages and uncaught page errors seen by one test's page."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        self.entries.append(
+            {"kind": "console", "type": msg.type, "text": msg.text, "location": msg.location}
+        )
+
+    def on_page_error(self, error: Error) -> None:
+        self.entries.append(
+            {"kind": "pageerror", "type": "error", "text": f"{error.name}: {error.message}"}
+        )
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e["type"] == "error"]
+
+    def dump(self) -> str:
+        return "\n".join(json.dumps(e, ensure_ascii=False) for e in self.entries) + "\n"
+
+
+_browser_log_key = pytest.StashKey[BrowserLog]()
+_reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "setup":  # a rerun starts over
+        item.stash[_reports_key] = {}
+    item.stash.setdefault(_reports_key, {})[report.when] = report
+    return report
+
+
+def _slug(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", nodeid).strip("-")[:150]
+
+
+def _test_failed(item: pytest.Item) -> bool:
+    reports = item.stash.get(_reports_key, {})
+    return any(r.failed for when, r in reports.items() if when in ("setup", "call"))
+
+
+@pytest.fixture
+def page(page: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """pytest-playwright's page, recording its console; keeps screenshot + log on failure."""
+    log = BrowserLog()
+    request.node.stash[_browser_log_key] = log
+    page.on("console", log.on_console)
+    page.on("pageerror", log.on_page_error)
+    yield page
+    if _test_failed(request.node):
+        out = ARTIFACTS_DIR / _slug(request.node.nodeid)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "console.log").write_text(log.dump())
+        try:
+            page.screenshot(path=str(out / "screenshot.png"), full_page=True)
+        except Error as exc:
+            (out / "screenshot-error.txt").write_text(str(exc))
+
+
+@pytest.fixture
+def browser_log(page: Page, request: pytest.FixtureRequest) -> BrowserLog:
+    """Console messages and page errors of the current test's `page`."""
+    return request.node.stash[_browser_log_key]

@@ -1,0 +1,71 @@
+"""Auth per API.md: register, login (rate-limited), me; every error path."""
+
+from __future__ import annotations
+
+from factories import bearer
+from fastapi.testclient import TestClient
+
+from backend.bootstrap import Context
+
+
+def _register(client: TestClient, email: str = "ana@example.com", password: str = "s3cret-pass"):
+    return client.post(
+        "/api/auth/register", json={"email": email, "password": password, "name": "Ana"}
+    )
+
+
+def test_register_login_me(client: TestClient) -> None:
+    created = _register(client)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["user"]["email"] == "ana@example.com" and body["token"]
+
+    logged_in = client.post(
+        "/api/auth/login", json={"email": "ANA@example.com", "password": "s3cret-pass"}
+    )
+    assert logged_in.status_code == 200
+    me = client.get("/api/me", headers=bearer(logged_in.json()["token"]))
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": body["user"]["id"], "email": "ana@example.com", "name": "Ana", "is_admin": False
+    }
+
+
+def test_register_errors(client: TestClient) -> None:
+    assert _register(client).status_code == 201
+    taken = _register(client)
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "email_taken"
+    for bad in (_register(client, email="not-an-email"), _register(client, "b@example.com", "short")):
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "invalid_input"
+        assert bad.json()["error"]["message"]
+    unknown_field = client.post(
+        "/api/auth/register",
+        json={"email": "c@example.com", "password": "long-enough", "name": "C", "role": "admin"},
+    )
+    assert unknown_field.status_code == 422
+    assert unknown_field.json()["error"]["code"] == "invalid_input"
+
+
+def test_login_wrong_password_then_rate_limited(client: TestClient, ctx: Context) -> None:
+    _register(client)
+    for _ in range(ctx.settings.login_max_failures):
+        wrong = client.post("/api/auth/login", json={"email": "ana@example.com", "password": "nope-nope"})
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "invalid_credentials"
+    limited = client.post("/api/auth/login", json={"email": "ana@example.com", "password": "s3cret-pass"})
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "too_many_attempts"
+
+
+def test_me_needs_a_valid_token(client: TestClient) -> None:
+    for headers in ({}, bearer("forged.token.value"), {"Authorization": "Basic abc"}):
+        response = client.get("/api/me", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_unknown_api_path_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

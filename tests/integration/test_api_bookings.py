@@ -1,0 +1,164 @@
+"""Bookings per API.md: holds, listing, cancel, expiry, idempotency, and every error path."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+from factories import bearer, make_hotel, make_user, stay
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from backend.bootstrap import Context
+from backend.db import transaction
+from backend.models import Booking, OutboxMessage, RoomInventory
+from backend.services.booking import expire_holds
+
+
+def _body(room_type_id: int, check_in: date, check_out: date, guests: int = 2) -> dict:
+    return {
+        "room_type_id": room_type_id,
+        "check_in": check_in.isoformat(),
+        "check_out": check_out.isoformat(),
+        "guests": guests,
+    }
+
+
+def _reserved(ctx: Context) -> int:
+    with transaction(ctx.engine) as session:
+        return sum(row.reserved for row in session.exec(select(RoomInventory)).all())
+
+
+def test_hold_list_get_and_hotel_availability(client: TestClient, ctx: Context) -> None:
+    hotel_id, room_type_id = make_hotel(ctx, rooms=2, price="100.00")
+    token, _ = make_user(ctx)
+    check_in, check_out = stay(nights=3)
+    created = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    assert created.status_code == 201, created.text
+    booking = created.json()
+    assert booking["status"] == "held"
+    assert float(booking["total_price"]) == 300.0 and booking["currency"] == "EUR"
+    assert booking["hotel_id"] == hotel_id and booking["hold_expires_at"]
+
+    listed = client.get("/api/bookings", headers=bearer(token)).json()
+    assert [b["id"] for b in listed] == [booking["id"]]
+    assert client.get(f"/api/bookings/{booking['id']}", headers=bearer(token)).json() == booking
+
+    hotel = client.get(
+        f"/api/hotels/{hotel_id}",
+        params={"check_in": check_in.isoformat(), "check_out": check_out.isoformat(), "guests": 2},
+    ).json()
+    assert hotel["room_types"][0]["available"] == 1
+    with transaction(ctx.engine) as session:
+        events = session.exec(select(OutboxMessage)).all()
+    assert [e.event_type for e in events] == ["BookingHeld"]
+
+
+def test_booking_validation_errors_change_nothing(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1, capacity=2)
+    token, _ = make_user(ctx)
+    today = date.today()
+    cases = [
+        _body(room_type_id, today + timedelta(days=5), today + timedelta(days=5)),
+        _body(room_type_id, today + timedelta(days=5), today + timedelta(days=4)),
+        _body(room_type_id, today - timedelta(days=1), today + timedelta(days=2)),
+        _body(room_type_id, today + timedelta(days=1), today + timedelta(days=32)),
+        _body(room_type_id, today + timedelta(days=1), today + timedelta(days=2), guests=0),
+        _body(room_type_id, today + timedelta(days=1), today + timedelta(days=2), guests=3),
+        {**_body(room_type_id, today + timedelta(days=1), today + timedelta(days=2)), "x": 1},
+        {"room_type_id": room_type_id, "check_in": "not-a-date", "check_out": "2030-01-01", "guests": 1},
+    ]
+    for case in cases:
+        response = client.post("/api/bookings", json=case, headers=bearer(token))
+        assert response.status_code == 422, case
+        assert response.json()["error"]["code"] == "invalid_input"
+        assert response.json()["error"]["message"]
+    unknown = client.post(
+        "/api/bookings", json=_body(999_999, *stay()), headers=bearer(token)
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    unauthenticated = client.post("/api/bookings", json=_body(room_type_id, *stay()))
+    assert unauthenticated.status_code == 401
+    assert _reserved(ctx) == 0
+    with transaction(ctx.engine) as session:
+        assert session.exec(select(Booking)).all() == []
+
+
+def test_sold_out_is_409_and_foreign_booking_is_404(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    alice, _ = make_user(ctx, "alice@example.com")
+    bob, _ = make_user(ctx, "bob@example.com")
+    check_in, check_out = stay()
+    first = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(alice))
+    second = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(bob))
+    assert first.status_code == 201
+    assert second.status_code == 409 and second.json()["error"]["code"] == "sold_out"
+    booking_id = first.json()["id"]
+    for method in ("GET", "DELETE"):
+        foreign = client.request(method, f"/api/bookings/{booking_id}", headers=bearer(bob))
+        assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "not_found"
+    assert client.get("/api/bookings", headers=bearer(bob)).json() == []
+
+
+def test_cancel_frees_the_room_and_cannot_repeat(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    token, _ = make_user(ctx)
+    check_in, check_out = stay()
+    held = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)).json()
+    cancelled = client.delete(f"/api/bookings/{held['id']}", headers=bearer(token))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert _reserved(ctx) == 0
+    again = client.delete(f"/api/bookings/{held['id']}", headers=bearer(token))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_cancellable"
+    rebooked = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    assert rebooked.status_code == 201
+
+
+def test_expired_hold_releases_rooms(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    token, _ = make_user(ctx)
+    check_in, check_out = stay()
+    held = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)).json()
+    assert expire_holds(ctx) == 0  # not yet due
+    real_clock = ctx.clock
+    ctx.clock = lambda: real_clock() + timedelta(seconds=ctx.settings.hold_ttl_seconds + 1)
+    assert expire_holds(ctx) == 1
+    ctx.clock = real_clock
+    assert client.get(f"/api/bookings/{held['id']}", headers=bearer(token)).json()["status"] == "expired"
+    assert _reserved(ctx) == 0
+    after = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    assert after.status_code == 201
+
+
+def test_idempotency_key_replays_make_one_hold(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=5)
+    token, _ = make_user(ctx)
+    body = _body(room_type_id, *stay())
+    headers = {**bearer(token), "Idempotency-Key": "replay-me-1"}
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(lambda _: client.post("/api/bookings", json=body, headers=headers), range(20)))
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len({r.text for r in responses}) == 1
+    with transaction(ctx.engine) as session:
+        assert len(session.exec(select(Booking)).all()) == 1
+
+    other = client.post("/api/bookings", json={**body, "guests": 1}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    too_long = client.post("/api/bookings", json=body, headers={**bearer(token), "Idempotency-Key": "k" * 256})
+    assert too_long.status_code == 422
+
+
+def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    token, _ = make_user(ctx)
+    body = _body(room_type_id, *stay())
+    assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
+    headers = {**bearer(token), "Idempotency-Key": "sold-out-key"}
+    first = client.post("/api/bookings", json=body, headers=headers)
+    replay = client.post("/api/bookings", json=body, headers=headers)
+    assert first.status_code == replay.status_code == 409
+    assert first.json() == replay.json()
