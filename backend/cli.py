@@ -83,8 +83,21 @@ def run_command(
     for role, email, password in ensure_demo_accounts(ctx):
         console.print(f"[bold]{role}[/] login: {email} / {password}")
     console.print(f"[green]Trinity ({ctx.settings.mode} mode) on http://localhost:{port}[/]")
-    command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PORT": str(port)}, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "prod",
+        "--frontend-port",
+        str(port),
+        "--backend-port",
+        str(port),
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, "PORT": str(port)}, start_new_session=True
+    )
     try:
         sys.exit(process.wait())
     except KeyboardInterrupt:

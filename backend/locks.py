@@ -67,7 +67,9 @@ class RedisLocks:
             if time.monotonic() >= deadline:
                 raise Busy("These dates are being booked by someone else right now; try again.")
             backoff = min(self._policy.max_backoff_ms, self._policy.base_backoff_ms * 2**attempt)
-            time.sleep(min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic())))
+            time.sleep(
+                min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic()))
+            )
             attempt += 1
         try:
             yield (time.monotonic() - started) * 1000

@@ -6,7 +6,7 @@ the type is free that night, so 1M hotels cost no rows until guests book them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -25,7 +25,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BookingStatus(StrEnum):
@@ -66,7 +66,8 @@ class Hotel(SQLModel, table=True):
     description: str = ""
     currency: str = Field(default="EUR", max_length=3)
     cancellation_policy: CancellationPolicy = Field(
-        default=CancellationPolicy.FLEXIBLE, sa_type=String(20)  # type: ignore[call-overload]
+        default=CancellationPolicy.FLEXIBLE,
+        sa_type=String(20),  # type: ignore[call-overload]
     )
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -81,7 +82,9 @@ class RoomType(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     hotel_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("hotels.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("hotels.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     name: str = Field(max_length=120)
     capacity: int
@@ -121,7 +124,8 @@ class Booking(SQLModel, table=True):
     check_out: date
     guests: int
     status: BookingStatus = Field(
-        default=BookingStatus.HELD, sa_type=String(20)  # type: ignore[call-overload]
+        default=BookingStatus.HELD,
+        sa_type=String(20),  # type: ignore[call-overload]
     )
     hold_expires_at: datetime
     total_price: Decimal = Field(max_digits=12, decimal_places=2)

@@ -24,7 +24,18 @@ AMENITIES = [
     "wifi", "breakfast", "parking", "pool", "gym", "spa", "restaurant", "bar",
     "air_conditioning", "pet_friendly", "airport_shuttle", "kitchen", "sea_view", "ev_charging",
 ]  # fmt: skip
-PREFIXES = ["Grand", "Hotel", "Casa", "The", "Royal", "Park", "Villa", "Maison", "Urban", "Old Town"]
+PREFIXES = [
+    "Grand",
+    "Hotel",
+    "Casa",
+    "The",
+    "Royal",
+    "Park",
+    "Villa",
+    "Maison",
+    "Urban",
+    "Old Town",
+]
 SUFFIXES = ["Inn", "Hotel", "Suites", "Lodge", "Residence", "Palace", "Hostel", "House", "Resort"]
 ROOM_KINDS = [("Single", 1), ("Double", 2), ("Twin", 2), ("Family", 4), ("Suite", 3)]
 CHUNK = 5_000
@@ -59,8 +70,12 @@ def load_cities(limit: int = 3000) -> list[City]:
     cities = sorted(cache.get_cities().values(), key=lambda c: -int(c["population"]))[:limit]
     return [
         City(
-            c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
-            int(c["population"]), currencies.get(c["countrycode"], "USD"),
+            c["name"],
+            c["countrycode"],
+            float(c["latitude"]),
+            float(c["longitude"]),
+            int(c["population"]),
+            currencies.get(c["countrycode"], "USD"),
         )  # fmt: skip
         for c in cities
     ]
@@ -163,12 +178,16 @@ def seed_hotels(
         with engine.begin() as connection:
             for table in ("hotels", "room_types"):
                 connection.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                    )
                 )
     return done
 
 
-def _insert_chunk(engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
+def _insert_chunk(
+    engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]
+) -> None:
     with engine.begin() as connection:
         connection.execute(insert(Hotel), hotels)
         connection.execute(insert(RoomType), rooms)

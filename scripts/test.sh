@@ -28,6 +28,7 @@ elapsed() { # seconds since $1 (an $EPOCHREALTIME value), one decimal
 }
 
 state=""
+pytest_pid=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -38,9 +39,21 @@ cleanup() {
   echo "[test] total time $(elapsed "$t_start")s (exit code $rc)"
   exit "$rc"
 }
+# On INT/TERM: let pytest finish its teardown (Ctrl-C reaches it directly; a TERM sent to this
+# script alone is passed on), then stop the servers.
+on_signal() { # EXIT_CODE
+  if [[ -n $pytest_pid ]]; then
+    if (($1 == 143)); then kill -TERM "$pytest_pid" 2>/dev/null || true; fi
+    local i
+    for ((i = 0; i < 150; i++)); do kill -0 "$pytest_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -TERM "$pytest_pid" 2>/dev/null || true
+    wait "$pytest_pid" 2>/dev/null || true
+  fi
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 if [[ -n ${DATABASE_URL:-} && -n ${REDIS_URL:-} && -n ${BROKER_URL:-} && -n ${MEILI_URL:-} ]]; then
   echo "[test] using the servers from the environment (DATABASE_URL, REDIS_URL, BROKER_URL, MEILI_URL)"
@@ -64,8 +77,15 @@ else
 fi
 
 mkdir -p test-results
+# pytest runs as a background job so that the traps above fire while it runs; bash would start it
+# with SIGINT ignored, `env --default-signal` undoes that (so Ctrl-C still reaches pytest).
+reset_int=()
+if env --default-signal=INT true 2>/dev/null; then reset_int=(env --default-signal=INT,QUIT); fi
+"${reset_int[@]}" uv run --frozen pytest -ra --junitxml=test-results/junit.xml "$@" <&0 9<&- &
+pytest_pid=$!
 rc=0
-uv run --frozen pytest -ra --junitxml=test-results/junit.xml "$@" 9<&- || rc=$?
+wait "$pytest_pid" || rc=$?
+pytest_pid=""
 if ((rc == 5)); then
   echo "[test] pytest collected no tests (exit code 5): failing" >&2
 fi

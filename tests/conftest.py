@@ -14,21 +14,14 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
+from backend import models  # noqa: F401  (registers every table on the metadata)
 from backend.bootstrap import Context, build_context
 from backend.db import migrate
 from backend.settings import Mode, Settings
 
 MODES = [m.strip() for m in os.environ.get("TRINITY_TEST_MODES", "local,full").split(",") if m]
-TABLES = [
-    "idempotency_records",
-    "outbox",
-    "room_inventory",
-    "bookings",
-    "room_types",
-    "hotels",
-    "users",
-]
 
 
 def _require_server_urls() -> tuple[str, str]:
@@ -82,8 +75,9 @@ def full_settings(database_url: str, **overrides: object) -> Settings:
 
 
 def reset_full(ctx: Context) -> None:
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
     with ctx.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     ctx.redis.flushdb()
 
 
@@ -93,9 +87,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings_factory(
-    mode: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> object:
+def settings_factory(mode: str, tmp_path: Path, request: pytest.FixtureRequest) -> object:
     def make(**overrides: object) -> Settings:
         if mode == "local":
             template = request.getfixturevalue("sqlite_template")

@@ -11,7 +11,12 @@ from backend.services.hotels import RoomTypeSpec, create_hotel
 
 
 def make_hotel(
-    ctx: Context, *, rooms: int = 1, capacity: int = 2, price: str = "120.00", name: str = "Hotel Test"
+    ctx: Context,
+    *,
+    rooms: int = 1,
+    capacity: int = 2,
+    price: str = "120.00",
+    name: str = "Hotel Test",
 ) -> tuple[int, int]:
     """A hotel with one room type; returns (hotel_id, room_type_id)."""
     view = create_hotel(
@@ -32,7 +37,9 @@ def make_hotel(
     return view.hotel.id or 0, view.room_types[0].id
 
 
-def make_user(ctx: Context, email: str = "guest@example.com", *, admin: bool = False) -> tuple[str, int]:
+def make_user(
+    ctx: Context, email: str = "guest@example.com", *, admin: bool = False
+) -> tuple[str, int]:
     user = auth.ensure_user(ctx, email, "correct horse battery", "Guest", is_admin=admin)
     return auth.issue_token(ctx, user), user.id or 0
 

@@ -4,6 +4,10 @@ import reflex as rx
 
 from app.components.layout import layout
 
+ROUTE = "/"
+TITLE = "Trinity — hotels"
+DESCRIPTION = "Trinity: search and book hotels."
+
 
 class IndexState(rx.State):
     """State of the home page search placeholder."""
@@ -67,11 +71,6 @@ def hero() -> rx.Component:
         spacing="5",
         padding_y=rx.breakpoints(initial="1rem", md="3rem"),
     )
-
-
-ROUTE = "/"
-TITLE = "Trinity — hotels"
-DESCRIPTION = "Trinity: search and book hotels."
 
 
 def index() -> rx.Component:

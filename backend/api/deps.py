@@ -20,7 +20,9 @@ def get_ctx(request: Request) -> Context:
 ContextDep = Annotated[Context, Depends(get_ctx)]
 
 
-def get_current_user(ctx: ContextDep, authorization: Annotated[str | None, Header()] = None) -> User:
+def get_current_user(
+    ctx: ContextDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Please log in (missing bearer token).")

@@ -72,7 +72,9 @@ def install(api: FastAPI) -> None:
     async def _redis_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("redis unavailable: %s", exc)
         return error_response(
-            503, "unavailable", "Booking is briefly unavailable (lock service down); nothing was changed. Please retry."
+            503,
+            "unavailable",
+            "Booking is briefly unavailable (lock service down); nothing was changed. Please retry.",
         )
 
     @api.exception_handler(Exception)

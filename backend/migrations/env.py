@@ -2,10 +2,10 @@
 
 from alembic import context
 from sqlalchemy import Engine
+from sqlmodel import SQLModel
 
 from backend import models  # noqa: F401  (registers the tables on the metadata)
 from backend.db import make_engine
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

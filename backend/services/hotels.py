@@ -105,9 +105,7 @@ def _check_hotel_fields(fields: dict[str, Any]) -> None:
             raise InvalidInput(f"{name} cannot be empty.")
 
 
-def create_hotel(
-    ctx: Context, fields: dict[str, Any], room_types: list[RoomTypeSpec]
-) -> HotelView:
+def create_hotel(ctx: Context, fields: dict[str, Any], room_types: list[RoomTypeSpec]) -> HotelView:
     _check_hotel_fields(fields)
     for spec in room_types:
         _check_room_type(spec)

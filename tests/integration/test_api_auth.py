@@ -27,7 +27,10 @@ def test_register_login_me(client: TestClient) -> None:
     me = client.get("/api/me", headers=bearer(logged_in.json()["token"]))
     assert me.status_code == 200
     assert me.json() == {
-        "id": body["user"]["id"], "email": "ana@example.com", "name": "Ana", "is_admin": False
+        "id": body["user"]["id"],
+        "email": "ana@example.com",
+        "name": "Ana",
+        "is_admin": False,
     }
 
 
@@ -35,7 +38,10 @@ def test_register_errors(client: TestClient) -> None:
     assert _register(client).status_code == 201
     taken = _register(client)
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "email_taken"
-    for bad in (_register(client, email="not-an-email"), _register(client, "b@example.com", "short")):
+    for bad in (
+        _register(client, email="not-an-email"),
+        _register(client, "b@example.com", "short"),
+    ):
         assert bad.status_code == 422
         assert bad.json()["error"]["code"] == "invalid_input"
         assert bad.json()["error"]["message"]
@@ -50,10 +56,14 @@ def test_register_errors(client: TestClient) -> None:
 def test_login_wrong_password_then_rate_limited(client: TestClient, ctx: Context) -> None:
     _register(client)
     for _ in range(ctx.settings.login_max_failures):
-        wrong = client.post("/api/auth/login", json={"email": "ana@example.com", "password": "nope-nope"})
+        wrong = client.post(
+            "/api/auth/login", json={"email": "ana@example.com", "password": "nope-nope"}
+        )
         assert wrong.status_code == 401
         assert wrong.json()["error"]["code"] == "invalid_credentials"
-    limited = client.post("/api/auth/login", json={"email": "ana@example.com", "password": "s3cret-pass"})
+    limited = client.post(
+        "/api/auth/login", json={"email": "ana@example.com", "password": "s3cret-pass"}
+    )
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "too_many_attempts"
 

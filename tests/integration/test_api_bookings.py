@@ -33,7 +33,9 @@ def test_hold_list_get_and_hotel_availability(client: TestClient, ctx: Context) 
     hotel_id, room_type_id = make_hotel(ctx, rooms=2, price="100.00")
     token, _ = make_user(ctx)
     check_in, check_out = stay(nights=3)
-    created = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    created = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)
+    )
     assert created.status_code == 201, created.text
     booking = created.json()
     assert booking["status"] == "held"
@@ -66,16 +68,19 @@ def test_booking_validation_errors_change_nothing(client: TestClient, ctx: Conte
         _body(room_type_id, today + timedelta(days=1), today + timedelta(days=2), guests=0),
         _body(room_type_id, today + timedelta(days=1), today + timedelta(days=2), guests=3),
         {**_body(room_type_id, today + timedelta(days=1), today + timedelta(days=2)), "x": 1},
-        {"room_type_id": room_type_id, "check_in": "not-a-date", "check_out": "2030-01-01", "guests": 1},
+        {
+            "room_type_id": room_type_id,
+            "check_in": "not-a-date",
+            "check_out": "2030-01-01",
+            "guests": 1,
+        },
     ]
     for case in cases:
         response = client.post("/api/bookings", json=case, headers=bearer(token))
         assert response.status_code == 422, case
         assert response.json()["error"]["code"] == "invalid_input"
         assert response.json()["error"]["message"]
-    unknown = client.post(
-        "/api/bookings", json=_body(999_999, *stay()), headers=bearer(token)
-    )
+    unknown = client.post("/api/bookings", json=_body(999_999, *stay()), headers=bearer(token))
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     unauthenticated = client.post("/api/bookings", json=_body(room_type_id, *stay()))
     assert unauthenticated.status_code == 401
@@ -89,8 +94,12 @@ def test_sold_out_is_409_and_foreign_booking_is_404(client: TestClient, ctx: Con
     alice, _ = make_user(ctx, "alice@example.com")
     bob, _ = make_user(ctx, "bob@example.com")
     check_in, check_out = stay()
-    first = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(alice))
-    second = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(bob))
+    first = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(alice)
+    )
+    second = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(bob)
+    )
     assert first.status_code == 201
     assert second.status_code == 409 and second.json()["error"]["code"] == "sold_out"
     booking_id = first.json()["id"]
@@ -104,13 +113,17 @@ def test_cancel_frees_the_room_and_cannot_repeat(client: TestClient, ctx: Contex
     _, room_type_id = make_hotel(ctx, rooms=1)
     token, _ = make_user(ctx)
     check_in, check_out = stay()
-    held = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)).json()
+    held = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)
+    ).json()
     cancelled = client.delete(f"/api/bookings/{held['id']}", headers=bearer(token))
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert _reserved(ctx) == 0
     again = client.delete(f"/api/bookings/{held['id']}", headers=bearer(token))
     assert again.status_code == 409 and again.json()["error"]["code"] == "not_cancellable"
-    rebooked = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    rebooked = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)
+    )
     assert rebooked.status_code == 201
 
 
@@ -118,15 +131,22 @@ def test_expired_hold_releases_rooms(client: TestClient, ctx: Context) -> None:
     _, room_type_id = make_hotel(ctx, rooms=1)
     token, _ = make_user(ctx)
     check_in, check_out = stay()
-    held = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)).json()
+    held = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)
+    ).json()
     assert expire_holds(ctx) == 0  # not yet due
     real_clock = ctx.clock
     ctx.clock = lambda: real_clock() + timedelta(seconds=ctx.settings.hold_ttl_seconds + 1)
     assert expire_holds(ctx) == 1
     ctx.clock = real_clock
-    assert client.get(f"/api/bookings/{held['id']}", headers=bearer(token)).json()["status"] == "expired"
+    assert (
+        client.get(f"/api/bookings/{held['id']}", headers=bearer(token)).json()["status"]
+        == "expired"
+    )
     assert _reserved(ctx) == 0
-    after = client.post("/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token))
+    after = client.post(
+        "/api/bookings", json=_body(room_type_id, check_in, check_out), headers=bearer(token)
+    )
     assert after.status_code == 201
 
 
@@ -137,7 +157,9 @@ def test_idempotency_key_replays_make_one_hold(client: TestClient, ctx: Context)
     headers = {**bearer(token), "Idempotency-Key": "replay-me-1"}
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        responses = list(pool.map(lambda _: client.post("/api/bookings", json=body, headers=headers), range(20)))
+        responses = list(
+            pool.map(lambda _: client.post("/api/bookings", json=body, headers=headers), range(20))
+        )
 
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
@@ -148,7 +170,9 @@ def test_idempotency_key_replays_make_one_hold(client: TestClient, ctx: Context)
     other = client.post("/api/bookings", json={**body, "guests": 1}, headers=headers)
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
-    too_long = client.post("/api/bookings", json=body, headers={**bearer(token), "Idempotency-Key": "k" * 256})
+    too_long = client.post(
+        "/api/bookings", json=body, headers={**bearer(token), "Idempotency-Key": "k" * 256}
+    )
     assert too_long.status_code == 422
 
 

@@ -83,10 +83,17 @@ def test_sold_out_on_one_night_reserves_nothing(ctx: Context) -> None:
     _, room_type_id = make_hotel(ctx, rooms=1)
     user_id = make_user(ctx)[1]
     check_in, _ = stay(days_ahead=30, nights=1)
-    hold_room(ctx, HoldRequest(user_id, room_type_id, check_in + timedelta(days=2), check_in + timedelta(days=3), 1))
+    hold_room(
+        ctx,
+        HoldRequest(
+            user_id, room_type_id, check_in + timedelta(days=2), check_in + timedelta(days=3), 1
+        ),
+    )
     before = _inventory(ctx, room_type_id)
     try:
-        hold_room(ctx, HoldRequest(user_id, room_type_id, check_in, check_in + timedelta(days=4), 1))
+        hold_room(
+            ctx, HoldRequest(user_id, room_type_id, check_in, check_in + timedelta(days=4), 1)
+        )
     except TrinityError as error:
         assert error.code == "sold_out"
     else:

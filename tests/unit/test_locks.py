@@ -1,0 +1,67 @@
+"""Lock semantics on fakeredis (the same Lua script the real Redis runs; see integration tests)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import fakeredis
+import pytest
+
+from backend.errors import Busy
+from backend.locks import LockPolicy, RedisLocks
+
+
+@pytest.fixture
+def client() -> fakeredis.FakeRedis:
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+
+
+def test_non_owner_cannot_release(client: fakeredis.FakeRedis) -> None:
+    locks = RedisLocks(client, LockPolicy())
+    assert locks.try_acquire("k", "owner")
+    assert not locks.release("k", "intruder")
+    assert client.get("k") == "owner"
+    assert locks.release("k", "owner")
+    assert client.get("k") is None
+
+
+def test_dead_holder_blocks_only_until_ttl(client: fakeredis.FakeRedis) -> None:
+    locks = RedisLocks(client, LockPolicy(ttl_ms=300, max_wait_ms=2000))
+    assert locks.try_acquire("room", "crashed-process")  # never released
+    started = time.monotonic()
+    with locks.hold_all(["room"]):
+        waited = time.monotonic() - started
+    assert 0.1 < waited < 1.5
+
+
+def test_contended_lock_gives_up_with_busy(client: fakeredis.FakeRedis) -> None:
+    locks = RedisLocks(client, LockPolicy(ttl_ms=10_000, max_wait_ms=150))
+    assert locks.try_acquire("b", "someone")
+    started = time.monotonic()
+    with pytest.raises(Busy), locks.hold_all(["a", "b"]):
+        pass
+    assert time.monotonic() - started < 1
+    assert client.get("a") is None  # a partial acquisition is rolled back
+
+
+def test_hold_all_serializes_critical_sections(client: fakeredis.FakeRedis) -> None:
+    locks = RedisLocks(client, LockPolicy(ttl_ms=5000, max_wait_ms=5000))
+    inside, overlaps = [0], [0]
+    guard = threading.Lock()
+
+    def worker() -> None:
+        with locks.hold_all(["n2", "n1"]):
+            with guard:
+                inside[0] += 1
+                overlaps[0] = max(overlaps[0], inside[0])
+            time.sleep(0.005)
+            with guard:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps[0] == 1
