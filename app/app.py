@@ -1,11 +1,27 @@
-"""Builds the Reflex app: pages and the mounted REST API (theme: see rxconfig.py)."""
+"""Builds the Reflex app: pages, the mounted REST API, and local mode's in-process roles."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import reflex as rx
 
 from app.api_mount import mount_api
 from app.pages import index
+from backend.background import start_in_process_roles
+from backend.bootstrap import get_context
+
+
+@asynccontextmanager
+async def in_process_roles() -> AsyncIterator[None]:
+    stop = start_in_process_roles(get_context())
+    try:
+        yield
+    finally:
+        stop()
+
 
 app = rx.App(api_transformer=mount_api)
+app.register_lifespan_task(in_process_roles)
 
 # Pages are added explicitly: `@rx.page` pages are re-applied on the second compile
 # that `reflex run --env prod` does, which logs "Page ... is being redefined".

@@ -76,7 +76,7 @@ def load_cities(limit: int = 3000) -> list[City]:
             float(c["longitude"]),
             int(c["population"]),
             currencies.get(c["countrycode"], "USD"),
-        )  # fmt: skip
+        )
         for c in cities
     ]
 

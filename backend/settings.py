@@ -62,7 +62,8 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        if self.database_url:
+        # Local mode is bundled by definition: a DATABASE_URL left in the shell must not leak in.
+        if self.mode is Mode.FULL and self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'trinity.db'}"
 

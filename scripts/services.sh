@@ -9,18 +9,22 @@
 #                                           parallel, wait until each answers, write <state_dir>/env
 #   scripts/services.sh stop  <state_dir>   stop them; quiet and exit 0 when already down
 #
-# Servers left behind by an earlier run (any state dir) on these ports are stopped first; a port
-# held by some other program is an error. Needs scripts/install.sh test.
+# `start` first stops servers left behind by an earlier run (any state dir) on these ports; a
+# port held by some other program is an error. `stop` only stops what <state_dir> records.
+# Needs scripts/install.sh test.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-PG_PORT=55432
-REDIS_PORT=56379
-AMQP_PORT=55672
-RABBIT_DIST_PORT=55673
-EPMD_PORT=54369
-MEILI_PORT=57700
+# TRINITY_PORT_OFFSET shifts every port, so a second set of servers (e.g. for development beside a
+# running `make test`) never collides with the first.
+OFFSET=${TRINITY_PORT_OFFSET:-0}
+PG_PORT=$((55432 + OFFSET))
+REDIS_PORT=$((56379 + OFFSET))
+AMQP_PORT=$((55672 + OFFSET))
+RABBIT_DIST_PORT=$((55673 + OFFSET))
+EPMD_PORT=$((54369 + OFFSET))
+MEILI_PORT=$((57700 + OFFSET))
 ALL_PORTS=("$PG_PORT" "$REDIS_PORT" "$AMQP_PORT" "$RABBIT_DIST_PORT" "$EPMD_PORT" "$MEILI_PORT")
 # Process names we may stop when found on those ports.
 OUR_PROGRAMS=" postgres redis-server beam.smp epmd meilisearch "
@@ -49,6 +53,12 @@ fail() {
     tail -n 25 "$log" | sed 's/^/    /' >&2
   done
   return 1
+}
+
+T0=$EPOCHREALTIME
+since_start() { # seconds since the script started, one decimal
+  local ms=$(((10#${EPOCHREALTIME//[.,]/} - 10#${T0//[.,]/}) / 1000))
+  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
 }
 
 is_root() { ((EUID == 0)); }
@@ -167,7 +177,7 @@ start_postgres() {
       PGPASSWORD=trinity "$PG_BIN/psql" -X -qAt -h 127.0.0.1 -p "$PG_PORT" -U trinity -d trinity \
         -c "select postgis_version()"
   } >"$root/bootstrap.log" 2>&1 || fail postgres "creating role/database/postgis failed" "$root/bootstrap.log" "$log" || return 1
-  say "postgres ready on 127.0.0.1:$PG_PORT (PostGIS $(cut -d' ' -f1 "$root/bootstrap.log"))"
+  say "postgres ready on 127.0.0.1:$PG_PORT, PostGIS $(cut -d' ' -f1 "$root/bootstrap.log") ($(since_start))"
 }
 
 stop_postgres() {
@@ -196,7 +206,7 @@ start_redis() {
     ((SECONDS < deadline)) || { fail redis "no PONG after ${TIMEOUT_REDIS}s" "$dir/redis.log"; return 1; }
     sleep 0.05
   done
-  say "redis ready on 127.0.0.1:$REDIS_PORT"
+  say "redis ready on 127.0.0.1:$REDIS_PORT ($(since_start))"
 }
 
 stop_redis() {
@@ -253,7 +263,7 @@ start_rabbitmq() {
       { fail rabbitmq "AMQP port $AMQP_PORT not open after ${TIMEOUT_RABBIT}s" "$dir/stdout.log" "$dir/log/rabbit@localhost.log"; return 1; }
     sleep 0.2
   done
-  say "rabbitmq ready on 127.0.0.1:$AMQP_PORT"
+  say "rabbitmq ready on 127.0.0.1:$AMQP_PORT ($(since_start))"
 }
 
 stop_rabbitmq() {
@@ -293,7 +303,7 @@ start_meili() {
     ((SECONDS < deadline)) || { fail meilisearch "/health not answering after ${TIMEOUT_MEILI}s" "$dir/meili.log"; return 1; }
     sleep 0.1
   done
-  say "meilisearch ready on 127.0.0.1:$MEILI_PORT"
+  say "meilisearch ready on 127.0.0.1:$MEILI_PORT ($(since_start))"
 }
 
 stop_meili() {
@@ -314,13 +324,8 @@ stop_recorded() { # the servers recorded in $S, in parallel
   wait
 }
 
-stop_all() {
-  stop_recorded
-  sweep_ports 2>/dev/null || true
-}
-
 cmd_start() {
-  local t0=$SECONDS missing=() f
+  local missing=() f
   for f in "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$(command -v redis-server || echo redis-server)" \
     "$RABBIT_BIN/rabbitmq-server" "$MEILI_BIN" "$(command -v curl || echo curl)"; do
     [[ -x $f ]] || missing+=("$f")
@@ -350,7 +355,7 @@ cmd_start() {
   done
   if ((${#failed[@]})); then
     err "failed to start: ${failed[*]}; stopping the others"
-    stop_all
+    stop_recorded
     return 1
   fi
 
@@ -361,19 +366,34 @@ export BROKER_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/
 export MEILI_URL=http://127.0.0.1:$MEILI_PORT
 export MEILI_MASTER_KEY=$MEILI_MASTER_KEY
 EOF
-  say "all ready in $((SECONDS - t0))s; env: $S/env"
+  say "all ready ($(since_start)); env: $S/env"
 }
 
 cmd_stop() {
-  [[ -d $S ]] || { sweep_ports >/dev/null 2>&1 || true; return 0; }
-  stop_all
+  [[ -d $S ]] || return 0
+  stop_recorded
   return 0
+}
+
+# scripts/test.sh holds this lock for its whole run (it sets TRINITY_SERVICES_LOCK_HELD=1 for us):
+# starting other servers on the same ports meanwhile would stop its servers.
+check_no_test_run() {
+  [[ ${TRINITY_SERVICES_LOCK_HELD:-} == 1 ]] && return 0
+  local lock="${TMPDIR:-/tmp}/trinity-test-services-${TRINITY_PORT_OFFSET:-0}.lock"
+  [[ -e $lock ]] || return 0
+  exec 8<"$lock"
+  if ! flock -n 8; then
+    err "a test run (scripts/test.sh) is using these ports right now; try again when it has finished"
+    exit 1
+  fi
+  exec 8<&-
 }
 
 usage() { echo "usage: $0 start|stop <state_dir>" >&2; exit 2; }
 (($# == 2)) || usage
 case "$1" in
   start)
+    check_no_test_run
     mkdir -p "$2"
     S="$(cd "$2" && pwd)"
     cmd_start

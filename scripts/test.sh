@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the trap handlers are reached indirectly
 # Run the test suite: scripts/test.sh [pytest args]
 #
 # If DATABASE_URL, REDIS_URL, BROKER_URL and MEILI_URL are all set (e.g. docker compose is up),
@@ -60,7 +61,7 @@ if [[ -n ${DATABASE_URL:-} && -n ${REDIS_URL:-} && -n ${BROKER_URL:-} && -n ${ME
 else
   mkdir -p .run
   # The servers use fixed ports: one test run at a time on this machine (a second one waits).
-  lock="${TMPDIR:-/tmp}/trinity-test-services.lock"
+  lock="${TMPDIR:-/tmp}/trinity-test-services-${TRINITY_PORT_OFFSET:-0}.lock"
   : >>"$lock" 2>/dev/null || true
   exec 9<"$lock"
   if ! flock -n 9; then
@@ -70,7 +71,7 @@ else
   state="$(mktemp -d "$ROOT/.run/test.XXXXXX")"
   chmod 755 "$state" # postgres must be able to traverse it
   t_services=$EPOCHREALTIME
-  bash scripts/services.sh start "$state" 9<&-
+  TRINITY_SERVICES_LOCK_HELD=1 bash scripts/services.sh start "$state" 9<&-
   echo "[test] servers up in $(elapsed "$t_services")s"
   # shellcheck source=/dev/null
   source "$state/env"
@@ -80,7 +81,7 @@ mkdir -p test-results
 # pytest runs as a background job so that the traps above fire while it runs; bash would start it
 # with SIGINT ignored, `env --default-signal` undoes that (so Ctrl-C still reaches pytest).
 reset_int=()
-if env --default-signal=INT true 2>/dev/null; then reset_int=(env --default-signal=INT,QUIT); fi
+if env --default-signal=INT true 2>/dev/null; then reset_int=(env "--default-signal=INT,QUIT"); fi
 "${reset_int[@]}" uv run --frozen pytest -ra --junitxml=test-results/junit.xml "$@" <&0 9<&- &
 pytest_pid=$!
 rc=0

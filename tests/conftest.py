@@ -3,35 +3,20 @@ real PostgreSQL and Redis that `make test` starts, named by DATABASE_URL and RED
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import redis
+from modes import MODES, full_settings, local_settings, require_server_urls, reset_full
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
 from backend import models  # noqa: F401  (registers every table on the metadata)
 from backend.bootstrap import Context, build_context
 from backend.db import migrate
 from backend.settings import Mode, Settings
-
-MODES = [m.strip() for m in os.environ.get("TRINITY_TEST_MODES", "local,full").split(",") if m]
-
-
-def _require_server_urls() -> tuple[str, str]:
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if not (database_url and redis_url):
-        pytest.fail(
-            "Full-mode tests need DATABASE_URL and REDIS_URL (run `make test`, which starts the "
-            "servers), or set TRINITY_TEST_MODES=local."
-        )
-    return database_url, redis_url
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +30,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of this test session's own on the server, migrated once."""
-    database_url, _ = _require_server_urls()
+    database_url, _ = require_server_urls()
     settings = Settings(mode=Mode.FULL, database_url=database_url)
     server = make_url(settings.sqlalchemy_url)
     name = f"trinity_test_{uuid.uuid4().hex[:8]}"
@@ -58,27 +43,6 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def local_settings(tmp_path: Path, template: Path, **overrides: object) -> Settings:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir(exist_ok=True)
-    shutil.copy(template, data_dir / "trinity.db")
-    return Settings(mode=Mode.LOCAL, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
-
-
-def full_settings(database_url: str, **overrides: object) -> Settings:
-    _, redis_url = _require_server_urls()
-    return Settings(  # type: ignore[arg-type]
-        mode=Mode.FULL, database_url=database_url, redis_url=redis_url, **overrides
-    )
-
-
-def reset_full(ctx: Context) -> None:
-    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
-    with ctx.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    ctx.redis.flushdb()
 
 
 @pytest.fixture(params=MODES)
@@ -118,4 +82,3 @@ def client(ctx: Context):  # type: ignore[no-untyped-def]
         yield test_client
 
 
-PRICE = Decimal("120.00")

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MODES, full_settings, reset_full
 from factories import bearer, make_hotel, make_user, stay
 from fastapi.testclient import TestClient
+from modes import MODES, full_settings, reset_full
 from sqlmodel import select
 
 from backend.api.main import create_api

@@ -1,0 +1,37 @@
+"""Background roles (sweeper now; relay, sync and workers as they arrive).
+
+In full mode each role is its own OS process (`trinity sweeper`, ...). In local mode there are no
+servers and no extra processes, so the web app runs the same loops in threads of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from backend.bootstrap import Context
+from backend.settings import Mode
+from backend.sweeper import run_sweeper
+
+Role = Callable[[Context, threading.Event], None]
+IN_PROCESS_ROLES: dict[str, Role] = {"sweeper": run_sweeper}
+
+
+def start_in_process_roles(ctx: Context) -> Callable[[], None]:
+    """Start the local-mode roles in daemon threads; returns a function that stops them."""
+    if ctx.settings.mode is not Mode.LOCAL:
+        return lambda: None
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=role, args=(ctx, stop), name=f"trinity-{name}", daemon=True)
+        for name, role in IN_PROCESS_ROLES.items()
+    ]
+    for thread in threads:
+        thread.start()
+
+    def stop_all() -> None:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+    return stop_all

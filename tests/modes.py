@@ -1,0 +1,61 @@
+"""Settings for each test mode: local (SQLite + fakeredis) and full (the servers `make test` runs).
+
+Kept out of conftest.py so test modules can import it by a unique name.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from backend import models  # noqa: F401  (registers every table on the metadata)
+from backend.bootstrap import Context
+from backend.settings import Mode, Settings
+
+MODES = [m.strip() for m in os.environ.get("TRINITY_TEST_MODES", "local,full").split(",") if m]
+
+
+def require_server_urls() -> tuple[str, str]:
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not (database_url and redis_url):
+        pytest.fail(
+            "Full-mode tests need DATABASE_URL and REDIS_URL (run `make test`, which starts the "
+            "servers), or set TRINITY_TEST_MODES=local."
+        )
+    return database_url, redis_url
+
+
+def local_settings(tmp_path: Path, template: Path, **overrides: object) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    shutil.copy(template, data_dir / "trinity.db")
+    return Settings(mode=Mode.LOCAL, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+# Each test session takes its own Redis database, so sessions run side by side never flush each
+# other's locks (the Postgres side already gets a database per session).
+REDIS_DB = random.randint(1, 15)
+
+
+def full_settings(database_url: str, **overrides: object) -> Settings:
+    _, server_url = require_server_urls()
+    own_db = (
+        server_url.rsplit("/", 1)[0] + f"/{REDIS_DB}" if server_url.count("/") > 2 else server_url
+    )
+    overrides = {"redis_url": own_db, **overrides}
+    return Settings(  # type: ignore[arg-type]
+        mode=Mode.FULL, database_url=database_url, **overrides
+    )
+
+
+def reset_full(ctx: Context) -> None:
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+    with ctx.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    ctx.redis.flushdb()
