@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from app.api_mount import mount_api
-from app.pages import index
+from app.pages import index, login, profile, register
 from backend.background import start_in_process_roles
 from backend.bootstrap import get_context
 
@@ -25,4 +25,17 @@ app.register_lifespan_task(in_process_roles)
 
 # Pages are added explicitly: `@rx.page` pages are re-applied on the second compile
 # that `reflex run --env prod` does, which logs "Page ... is being redefined".
-app.add_page(index.index, route=index.ROUTE, title=index.TITLE, description=index.DESCRIPTION)
+app.add_page(
+    index.index,
+    route=index.ROUTE,
+    title=index.TITLE,
+    description=index.DESCRIPTION,
+    on_load=index.ON_LOAD,
+)
+app.add_page(login.login_page, route=login.ROUTE, title=login.TITLE, on_load=login.ON_LOAD)
+app.add_page(
+    register.register_page, route=register.ROUTE, title=register.TITLE, on_load=register.ON_LOAD
+)
+app.add_page(
+    profile.profile_page, route=profile.ROUTE, title=profile.TITLE, on_load=profile.ON_LOAD
+)

@@ -10,12 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+import dramatiq
 import redis
 from sqlalchemy import Engine
 
 from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.models import utcnow
+from backend.payments.gateway import PaymentGateway
+from backend.payments.simulated import SimulatedGateway
+from backend.saga.broker import build_broker
+from backend.saga.status_bus import StatusBus
+from backend.search.port import SearchIndex
 from backend.settings import Mode, Settings, get_settings
 
 
@@ -25,6 +31,10 @@ class Context:
     engine: Engine
     redis: redis.Redis
     locks: RedisLocks
+    search: SearchIndex  # the index behind its Redis cache (backend.search.cache)
+    broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
+    gateway: PaymentGateway
+    status_bus: StatusBus  # order status changes, for live pages
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
@@ -40,6 +50,22 @@ def _redis_client(settings: Settings) -> redis.Redis:
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
+def _search_index(settings: Settings, client: redis.Redis) -> SearchIndex:
+    from backend.search.cache import CachedSearch
+
+    inner: SearchIndex
+    if settings.mode is Mode.FULL:
+        from backend.search.meili import MeiliIndex
+
+        assert settings.meili_url
+        inner = MeiliIndex(settings.meili_url, settings.meili_master_key, settings.search_index)
+    else:
+        from backend.search.embedded import EmbeddedIndex
+
+        inner = EmbeddedIndex(settings.data_dir / f"search-{settings.search_index}.db")
+    return CachedSearch(inner, client, settings.search_cache_ttl_seconds, settings.search_index)
+
+
 def build_context(settings: Settings) -> Context:
     settings.require_servers()
     client = _redis_client(settings)
@@ -53,6 +79,14 @@ def build_context(settings: Settings) -> Context:
         engine=make_engine(settings.sqlalchemy_url),
         redis=client,
         locks=RedisLocks(client, policy),
+        search=_search_index(settings, client),
+        broker=build_broker(settings),
+        gateway=SimulatedGateway(
+            client,
+            latency_ms=settings.gateway_latency_ms,
+            failure_rate=settings.gateway_failure_rate,
+        ),
+        status_bus=StatusBus(client),
     )
 
 

@@ -55,6 +55,12 @@ class NotCancellable(TrinityError):
     code = "not_cancellable"
 
 
+class NotPayable(TrinityError):
+    """The booking is not a live hold (expired, cancelled, or already has an order)."""
+
+    code = "not_payable"
+
+
 class IdempotencyKeyReused(TrinityError):
     code = "idempotency_key_reused"
 

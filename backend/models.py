@@ -10,16 +10,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlmodel import Field, SQLModel
 
@@ -160,3 +164,121 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = Field(default=None, index=True)
+    # Globally unique: consumers remember it to ignore a second delivery (migration 0003_saga).
+    message_id: str | None = Field(
+        default_factory=lambda: str(uuid4()), max_length=36, unique=True, index=True
+    )
+
+
+# --- Flow 3: the payment saga (migration 0003_saga) ---
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class Order(SQLModel, table=True):
+    """Payment for one held booking; its status only moves along `backend.saga.orders`."""
+
+    __tablename__ = "orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    booking_id: int = Field(foreign_key="bookings.id", unique=True)  # one order per booking
+    status: OrderStatus = Field(
+        default=OrderStatus.PENDING,
+        sa_type=String(20),  # type: ignore[call-overload]
+    )
+    amount: Decimal = Field(max_digits=12, decimal_places=2)
+    currency: str = Field(max_length=3)
+    refunded_amount: Decimal = Field(default=Decimal("0"), max_digits=12, decimal_places=2)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OrderEvent(SQLModel, table=True):
+    """One entry of an order's saga timeline (OrderCreated, PaymentSucceeded, ...)."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    type: str = Field(max_length=60)
+    at: datetime = Field(default_factory=utcnow)
+    detail: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PaymentKind(StrEnum):
+    CHARGE = "charge"
+    REFUND = "refund"
+
+
+class Payment(SQLModel, table=True):
+    """Money that moved at the gateway: a charge or a refund, recorded once per idempotency key."""
+
+    __tablename__ = "payments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    kind: PaymentKind = Field(sa_type=String(10))  # type: ignore[call-overload]
+    amount: Decimal = Field(max_digits=12, decimal_places=2)
+    currency: str = Field(max_length=3)
+    gateway_ref: str = Field(max_length=80)
+    idempotency_key: str = Field(max_length=120, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """A message a consumer has applied; inserted in the same transaction as the effect."""
+
+    __tablename__ = "processed_messages"
+
+    consumer: str = Field(max_length=60, primary_key=True)
+    message_id: str = Field(max_length=36, primary_key=True)
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+class HotelChange(SQLModel, table=True):
+    """A hotel or one of its room types changed: one row per hotel, written by database triggers
+    (migration 0002_search), read by the search sync worker (backend/search/sync.py).
+
+    `txid` is the writing transaction's id on PostgreSQL (0 on SQLite, whose writers commit in id
+    order anyway); the worker's checkpoint is the position (txid, id).
+    """
+
+    __tablename__ = "hotel_changes"
+    __table_args__ = (
+        Index("ix_hotel_changes_position", "txid", "id"),
+        {"sqlite_autoincrement": True},  # ids are never reused after pruning
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    hotel_id: int
+    txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    changed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now())
+    )
+
+
+class SyncCheckpoint(SQLModel, table=True):
+    """How far a consumer of hotel_changes got: every change at or before it is in the index."""
+
+    __tablename__ = "sync_checkpoints"
+
+    name: str = Field(primary_key=True, max_length=40)
+    txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    change_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    version: int = 0  # bumped on every write: a compare-and-set notices a reset by `reindex`
+    updated_at: datetime = Field(default_factory=utcnow)

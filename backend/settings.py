@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, validation_alias=_env("BROKER_URL"))
     meili_url: str | None = Field(None, validation_alias=_env("MEILI_URL"))
     meili_master_key: str | None = Field(None, validation_alias=_env("MEILI_MASTER_KEY"))
+    # Search: the index name (tests use their own), cache TTL (0 = off), sync worker pacing.
+    search_index: str = Field("hotels", validation_alias=_env("TRINITY_SEARCH_INDEX"))
+    search_cache_ttl_seconds: int = Field(30, validation_alias=_env("SEARCH_CACHE_TTL_SECONDS"))
+    search_sync_poll_seconds: float = Field(0.2, validation_alias=_env("SEARCH_SYNC_POLL_SECONDS"))
+    search_sync_batch: int = Field(1000, validation_alias=_env("SEARCH_SYNC_BATCH"))
 
     secret_key: str = Field(
         "local-development-secret-not-for-production", validation_alias=_env("TRINITY_SECRET_KEY")
@@ -36,6 +41,16 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(7 * 24 * 3600, validation_alias=_env("TOKEN_TTL_SECONDS"))
     hold_ttl_seconds: int = Field(600, validation_alias=_env("HOLD_TTL_SECONDS"))
     sweep_interval_seconds: float = Field(5.0, validation_alias=_env("SWEEP_INTERVAL_SECONDS"))
+
+    # Payment saga: queue-name prefix (tests and benchmarks use their own), relay polling fallback,
+    # worker threads per process, and the simulated gateway's latency and transient failure rate.
+    broker_queue_prefix: str = Field("", validation_alias=_env("BROKER_QUEUE_PREFIX"))
+    relay_poll_seconds: float = Field(1.0, validation_alias=_env("RELAY_POLL_SECONDS"))
+    worker_threads: int = Field(8, ge=1, validation_alias=_env("WORKER_THREADS"))
+    gateway_latency_ms: float = Field(0.0, ge=0, validation_alias=_env("GATEWAY_LATENCY_MS"))
+    gateway_failure_rate: float = Field(
+        0.0, ge=0, le=1, validation_alias=_env("GATEWAY_FAILURE_RATE")
+    )
 
     # Room-night locks: a lock outlives a slow transaction, and a waiter gives up after max_wait.
     lock_ttl_ms: int = Field(5000, validation_alias=_env("LOCK_TTL_MS"))
@@ -45,7 +60,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, validation_alias=_env("LOGIN_MAX_FAILURES"))
     login_window_seconds: int = Field(300, validation_alias=_env("LOGIN_WINDOW_SECONDS"))
 
-    admin_email: str = Field("admin@trinity.test", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
+    admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
     admin_password: str = Field("admin-password", validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
     demo_hotels: int = Field(10_000, validation_alias=_env("TRINITY_DEMO_HOTELS"))
 
@@ -75,6 +90,8 @@ class Settings(BaseSettings):
                 for name, value in {
                     "DATABASE_URL": self.database_url,
                     "REDIS_URL": self.redis_url,
+                    "BROKER_URL": self.broker_url,
+                    "MEILI_URL": self.meili_url,
                 }.items()
                 if not value
             ]

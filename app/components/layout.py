@@ -1,11 +1,12 @@
-"""Shared page chrome: header with navigation, main content area, footer."""
+"""Shared page chrome: header with navigation and the session, main content area, footer."""
 
 import reflex as rx
 
+from app.state import AuthState
+
 NAV_ITEMS: list[tuple[str, str]] = [
-    ("Search", "/search"),
+    ("Search", "/"),
     ("My trips", "/trips"),
-    ("Admin", "/admin"),
 ]
 
 
@@ -18,6 +19,40 @@ def nav_link(label: str, href: str) -> rx.Component:
         underline="hover",
         color_scheme="gray",
         high_contrast=True,
+    )
+
+
+def session_controls() -> rx.Component:
+    """Signed in: the profile link and a logout button; signed out: log in and sign up."""
+    return rx.cond(
+        AuthState.logged_in,
+        rx.hstack(
+            rx.link(
+                rx.hstack(rx.icon("circle-user", size=18), rx.text(AuthState.first_name)),
+                href="/profile",
+                size="3",
+                weight="medium",
+                underline="hover",
+                color_scheme="gray",
+                high_contrast=True,
+                aria_label="Your profile",
+                id="nav-profile",
+            ),
+            rx.button("Log out", size="2", variant="soft", on_click=AuthState.logout),
+            align="center",
+            spacing="3",
+        ),
+        rx.hstack(
+            rx.button(rx.link("Log in", href="/login", underline="none"), as_child=True, size="2"),
+            rx.button(
+                rx.link("Sign up", href="/register", underline="none"),
+                as_child=True,
+                size="2",
+                variant="outline",
+            ),
+            align="center",
+            spacing="2",
+        ),
     )
 
 
@@ -39,7 +74,7 @@ def header() -> rx.Component:
             rx.el.nav(
                 rx.flex(
                     *[nav_link(label, href) for label, href in NAV_ITEMS],
-                    rx.link(rx.button("Log in", size="2", variant="solid"), href="/login"),
+                    session_controls(),
                     align="center",
                     spacing=rx.breakpoints(initial="3", sm="5"),
                     wrap="wrap",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from app.components.layout import layout
+from app.state import AuthState
 
 ROUTE = "/"
 TITLE = "Trinity — hotels"
@@ -75,3 +76,6 @@ def hero() -> rx.Component:
 
 def index() -> rx.Component:
     return layout(hero())
+
+
+ON_LOAD = [AuthState.load_session]

@@ -11,6 +11,7 @@ test-results/e2e/<test>/.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -28,12 +29,17 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
+from seed_data import SeededData, seed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin"
 ARTIFACTS_DIR = REPO_ROOT / "test-results" / "e2e"
 SERVER_START_TIMEOUT_S = float(os.environ.get("E2E_SERVER_START_TIMEOUT", "240"))
 SERVER_STOP_GRACE_S = 5.0
+# Other people run this suite in the same checkout, and Reflex compiles into the one shared .web/:
+# a session holds this lock from before the server starts until after it has stopped.
+E2E_LOCK_PATH = Path(os.environ.get("TRINITY_E2E_LOCK", "/tmp/trinity-e2e.lock"))
+E2E_LOCK_TIMEOUT_S = float(os.environ.get("E2E_LOCK_TIMEOUT", "1800"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -95,9 +101,14 @@ class ServerLog:
         self.file.close()
 
 
-def _server_env(port: int) -> dict[str, str]:
-    # Inherit everything (TRINITY_MODE, DATABASE_URL, ... pass through unchanged).
+def _server_env(port: int, data_dir: Path) -> dict[str, str]:
+    # Inherit everything else, but always local mode on a data dir of this session's own.
     env = dict(os.environ)
+    env["TRINITY_MODE"] = "local"
+    env["TRINITY_DATA_DIR"] = str(data_dir)
+    env["TRINITY_DEMO_HOTELS"] = "0"
+    env["TRINITY_TILE_URL"] = ""  # no internet here: the map draws its offline outline only
+    env.pop("REFLEX_REDIS_URL", None)
     path_parts = [str(TOOLS_BIN), str(Path(sys.executable).parent), env.get("PATH", "")]
     env["PATH"] = os.pathsep.join(p for p in path_parts if p)
     env["PORT"] = str(port)
@@ -154,7 +165,38 @@ def _http_ok(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_server() -> Iterator[str]:
+def e2e_lock() -> Iterator[None]:
+    """An exclusive flock on E2E_LOCK_PATH for the whole session (waits for another run)."""
+    with E2E_LOCK_PATH.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\n[e2e] another e2e run holds {E2E_LOCK_PATH}; waiting for it", flush=True)
+            deadline = time.monotonic() + E2E_LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(
+                            f"gave up after {E2E_LOCK_TIMEOUT_S:.0f} s waiting for {E2E_LOCK_PATH}"
+                        )
+                    time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
+    """A migrated SQLite data dir with the deterministic hotels and guests of seed_data.py."""
+    return seed(tmp_path_factory.mktemp("trinity-data"))
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_lock: None, seeded: SeededData) -> Iterator[str]:
     """Start `reflex run --env prod` on a free port; yield its base URL."""
     if not (TOOLS_BIN / "bun").exists():
         pytest.fail(
@@ -172,7 +214,7 @@ def app_server() -> Iterator[str]:
     proc = subprocess.Popen(
         cmd,
         cwd=REPO_ROOT,
-        env=_server_env(port),
+        env=_server_env(port, seeded.data_dir),
         stdin=subprocess.DEVNULL,
         stdout=log.file,
         stderr=subprocess.STDOUT,

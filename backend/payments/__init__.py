@@ -1,0 +1,1 @@
+"""Payments: the gateway port, card checks, and the simulated gateway adapter."""

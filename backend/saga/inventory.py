@@ -1,0 +1,70 @@
+"""Inventory service: on PaymentSucceeded, turn the hold into a confirmed booking.
+
+A hold that is still held is simply confirmed (its rooms are already reserved). A hold that expired
+meanwhile is re-reserved night by night if the rooms are still free; when they were taken (or the
+guest cancelled), the step fails and the Orders service compensates with a refund.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from backend.bootstrap import Context
+from backend.inventory import nights, release_nights, reserve_night
+from backend.models import Booking, BookingStatus, RoomType
+from backend.saga.consumer import apply_once, skip_if_processed
+from backend.saga.events import InventoryFailed, InventoryReserved, PaymentSucceeded, parse, to_outbox
+
+
+def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
+    consumer = "inventory.confirm_booking"
+    message_id, event = parse(message, PaymentSucceeded)
+    if skip_if_processed(ctx, consumer, message_id):
+        return
+
+    def reserve(session: Session) -> None:
+        failure = _confirm(session, event.booking_id, ctx.clock())
+        if failure is None:
+            outcome = InventoryReserved(order_id=event.order_id, booking_id=event.booking_id)
+            session.add(to_outbox(outcome))
+        else:
+            failed = InventoryFailed(
+                order_id=event.order_id, booking_id=event.booking_id, reason=failure
+            )
+            session.add(to_outbox(failed))
+
+    apply_once(ctx, consumer, message_id, reserve)
+
+
+def _confirm(session: Session, booking_id: int, now: datetime) -> str | None:
+    """Confirm the booking; returns why it could not be confirmed, or None on success."""
+    booking = session.exec(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
+    if booking is None:
+        return f"booking {booking_id} does not exist"
+    if booking.status == BookingStatus.CONFIRMED:
+        return None
+    if booking.status == BookingStatus.CANCELLED:
+        return "the booking was cancelled before payment completed"
+    if booking.status == BookingStatus.EXPIRED and not _reserve_again(session, booking):
+        return "the hold expired and the rooms were taken meanwhile"
+    booking.status = BookingStatus.CONFIRMED
+    booking.updated_at = now
+    session.add(booking)
+    return None
+
+
+def _reserve_again(session: Session, booking: Booking) -> bool:
+    """Reserve every night of an expired hold again: all of them, or none."""
+    room_type = session.get(RoomType, booking.room_type_id)
+    if room_type is None:
+        return False
+    taken = []
+    for night in nights(booking.check_in, booking.check_out):
+        if not reserve_night(session, booking.room_type_id, night, room_type.rooms):
+            release_nights(session, booking.room_type_id, taken)
+            return False
+        taken.append(night)
+    return True

@@ -1,0 +1,186 @@
+"""Orders service: moves each order along its state machine as the other services report.
+
+PaymentSucceeded -> paid; PaymentFailed -> failed and the hold released; InventoryReserved ->
+confirmed; InventoryFailed -> RefundRequested (compensation); RefundIssued -> refunded. A
+ConfirmedBookingCancelled asks for a refund per the hotel's cancellation policy (the order stays
+confirmed and records the refunded amount). Messages that overtook the one they depend on raise
+OutOfOrder and are retried.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from backend.bootstrap import Context
+from backend.inventory import nights, release_nights
+from backend.models import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    Hotel,
+    Order,
+    OrderEvent,
+    OrderStatus,
+)
+from backend.saga.consumer import OutOfOrder, apply_once, note_status, skip_if_processed
+from backend.saga.events import (
+    BadMessage,
+    ConfirmedBookingCancelled,
+    InventoryFailed,
+    InventoryReserved,
+    PaymentFailed,
+    PaymentSucceeded,
+    RefundIssued,
+    RefundRequested,
+    parse,
+    to_outbox,
+)
+from backend.saga.order_state import timeline_entry, transition
+
+REFUND_SHARE = {
+    CancellationPolicy.FLEXIBLE: Decimal("1"),
+    CancellationPolicy.MODERATE: Decimal("0.5"),
+    CancellationPolicy.STRICT: Decimal("0"),
+}
+CENT = Decimal("0.01")
+
+
+def record_payment(ctx: Context, message: dict[str, Any]) -> None:
+    consumer = "orders.record_payment"
+    message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
+    if skip_if_processed(ctx, consumer, message_id):
+        return
+
+    def apply(session: Session) -> None:
+        order, now = _lock_order(session, event.order_id), ctx.clock()
+        if order.status != OrderStatus.PENDING:
+            return  # already decided: a stale message changes nothing
+        if isinstance(event, PaymentSucceeded):
+            detail = f"Charged {event.amount} {event.currency}."
+            data = {"charge_ref": event.charge_ref}
+            _move(session, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
+        else:
+            data = {"code": event.code}
+            _move(session, order, OrderStatus.FAILED, "PaymentFailed", now, event.reason, data)
+            _release_hold(session, order.booking_id, now)
+
+    apply_once(ctx, consumer, message_id, apply)
+
+
+def complete_order(ctx: Context, message: dict[str, Any]) -> None:
+    consumer = "orders.complete_order"
+    message_id, event = parse(message, InventoryReserved, InventoryFailed)
+    if skip_if_processed(ctx, consumer, message_id):
+        return
+
+    def apply(session: Session) -> None:
+        order, now = _lock_order(session, event.order_id), ctx.clock()
+        if order.status == OrderStatus.PENDING:
+            raise OutOfOrder(f"order {order.id} is not paid yet")
+        if order.status != OrderStatus.PAID:
+            return
+        if isinstance(event, InventoryReserved):
+            detail = "Rooms reserved: the booking is confirmed."
+            _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail)
+            return
+        session.add(timeline_entry(order, "InventoryFailed", now, event.reason.capitalize() + "."))
+        _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
+
+    apply_once(ctx, consumer, message_id, apply)
+
+
+def record_refund(ctx: Context, message: dict[str, Any]) -> None:
+    consumer = "orders.record_refund"
+    message_id, event = parse(message, RefundIssued)
+    if skip_if_processed(ctx, consumer, message_id):
+        return
+
+    def apply(session: Session) -> None:
+        order, now = _lock_order(session, event.order_id), ctx.clock()
+        order.refunded_amount = order.refunded_amount + event.amount
+        detail = f"Refunded {event.amount} {event.currency} ({event.reason})."
+        data = {"refund_ref": event.refund_ref, "amount": str(event.amount), "reason": event.reason}
+        if event.reason == "compensation" and order.status == OrderStatus.PAID:
+            _move(session, order, OrderStatus.REFUNDED, "RefundIssued", now, detail, data)
+        else:
+            order.updated_at = now
+            session.add(order)
+            session.add(timeline_entry(order, "RefundIssued", now, detail, data))
+            note_status(session, order, "RefundIssued")
+
+    apply_once(ctx, consumer, message_id, apply)
+
+
+def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
+    consumer = "orders.refund_cancelled_booking"
+    message_id, event = parse(message, ConfirmedBookingCancelled)
+    if skip_if_processed(ctx, consumer, message_id):
+        return
+
+    def apply(session: Session) -> None:
+        order = session.exec(
+            select(Order).where(Order.booking_id == event.booking_id).with_for_update()
+        ).first()
+        if order is None or order.status != OrderStatus.CONFIRMED:
+            return  # nothing was paid for this booking
+        policy = _policy(session, event)
+        amount = (order.amount * REFUND_SHARE[policy]).quantize(CENT)
+        share = int(REFUND_SHARE[policy] * 100)
+        detail = f"Booking cancelled under the {policy} policy: {share}% refundable."
+        session.add(timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
+        if amount > 0:
+            _request_refund(session, order, amount, "cancellation")
+
+    apply_once(ctx, consumer, message_id, apply)
+
+
+def _lock_order(session: Session, order_id: int) -> Order:
+    order = session.exec(select(Order).where(Order.id == order_id).with_for_update()).first()
+    if order is None:
+        raise BadMessage(f"order {order_id} does not exist")
+    return order
+
+
+def _move(
+    session: Session,
+    order: Order,
+    target: OrderStatus,
+    event_type: str,
+    now: datetime,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    entry = transition(order, target, event_type, now, detail, data)
+    session.add(order)
+    session.add(entry)
+    note_status(session, order, event_type)
+    return entry
+
+
+def _request_refund(session: Session, order: Order, amount: Decimal, reason: str) -> None:
+    request = RefundRequested(
+        order_id=order.id or 0, amount=amount, currency=order.currency, reason=reason  # type: ignore[arg-type]
+    )
+    session.add(to_outbox(request))
+
+
+def _release_hold(session: Session, booking_id: int, now: datetime) -> None:
+    booking = session.exec(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
+    if booking is None or booking.status != BookingStatus.HELD:
+        return  # expired or cancelled already: its rooms are free
+    release_nights(session, booking.room_type_id, nights(booking.check_in, booking.check_out))
+    booking.status = BookingStatus.CANCELLED
+    booking.updated_at = now
+    session.add(booking)
+
+
+def _policy(session: Session, event: ConfirmedBookingCancelled) -> CancellationPolicy:
+    if event.cancellation_policy in set(CancellationPolicy):
+        return CancellationPolicy(event.cancellation_policy)
+    booking = session.get(Booking, event.booking_id)
+    hotel = session.get(Hotel, booking.hotel_id) if booking else None
+    return CancellationPolicy(hotel.cancellation_policy) if hotel else CancellationPolicy.STRICT

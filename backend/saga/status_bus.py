@@ -1,0 +1,66 @@
+"""Order status changes for live pages: Redis pub/sub (full mode) or fakeredis in-process (local).
+
+Publishing happens after the change committed and is best effort: a page that misses a message
+still reads the truth from GET /api/orders/{id}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+import redis
+
+log = logging.getLogger("trinity.status_bus")
+ALL_ORDERS = "trinity:orders"
+
+
+def order_channel(order_id: int) -> str:
+    return f"trinity:order:{order_id}"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    order_id: int
+    user_id: int
+    status: str
+    event: str  # the timeline entry that caused it, e.g. PaymentSucceeded
+    at: str  # ISO 8601 UTC
+
+
+class Subscription:
+    def __init__(self, pubsub: redis.client.PubSub) -> None:
+        self._pubsub = pubsub
+
+    def get(self, timeout: float = 1.0) -> StatusChange | None:
+        """The next change, or None when none arrived within `timeout` seconds."""
+        message = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        if message is None or message.get("type") != "message":
+            return None
+        return StatusChange(**json.loads(message["data"]))
+
+
+class StatusBus:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    def publish(self, change: StatusChange) -> None:
+        body = json.dumps(asdict(change))
+        try:
+            self.redis.publish(order_channel(change.order_id), body)
+            self.redis.publish(ALL_ORDERS, body)
+        except redis.RedisError as error:
+            log.warning("status bus unavailable, change of order %s not pushed: %s", change.order_id, error)
+
+    @contextmanager
+    def subscribe(self, order_id: int | None = None) -> Iterator[Subscription]:
+        """Changes of one order (or of all orders when `order_id` is None) until the block ends."""
+        pubsub = self.redis.pubsub()
+        pubsub.subscribe(order_channel(order_id) if order_id is not None else ALL_ORDERS)
+        try:
+            yield Subscription(pubsub)
+        finally:
+            pubsub.close()

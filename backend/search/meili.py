@@ -1,0 +1,196 @@
+"""Meilisearch adapter (full mode): settings made by code, viewport as `_geoBoundingBox`.
+
+Every write waits for its task, so "upsert returned" means "searchable": the sync worker advances
+its checkpoint only after that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError
+
+from backend.search.port import (
+    WORLD,
+    HotelDoc,
+    PriceMatch,
+    Progress,
+    SearchQuery,
+    SearchResult,
+    Sort,
+)
+
+log = logging.getLogger("trinity.search.meili")
+
+# Meilisearch counts hits exhaustively up to this cap; above it `total` is a lower bound.
+MAX_TOTAL_HITS = 1000
+SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["name", "city", "description"],
+    "filterableAttributes": [
+        "_geo", "id", "price_min", "price_max", "amenities", "rating", "city", "max_capacity",
+    ],
+    "sortableAttributes": ["_geo", "price_min", "rating", "id"],
+    # `sort` first: an explicit sort order is strict even with text; relevance ties break by id
+    # so pages never overlap or skip (the embedded index breaks ties the same way).
+    "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness", "id:asc"],
+    "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+}  # fmt: skip
+SORT = {
+    Sort.PRICE_ASC: ["price_min:asc"],
+    Sort.PRICE_DESC: ["price_min:desc"],
+    Sort.RATING_DESC: ["rating:desc"],
+}
+
+
+class IndexWriteFailed(RuntimeError):
+    """Meilisearch accepted a task but could not apply it."""
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def filters(query: SearchQuery) -> list[str]:
+    parts: list[str] = []
+    box = query.bbox
+    if box is not None and box != WORLD:
+        parts.append(f"_geoBoundingBox([{box.ne_lat}, {box.ne_lng}], [{box.sw_lat}, {box.sw_lng}])")
+    low, high = (
+        ("price_min", "price_min")
+        if query.price_match is PriceMatch.LOWEST
+        else ("price_max", "price_min")
+    )
+    if query.min_price is not None:
+        parts.append(f"{low} >= {query.min_price}")
+    if query.max_price is not None:
+        parts.append(f"{high} <= {query.max_price}")
+    parts += [f"amenities = {_quote(a)}" for a in query.amenities]
+    if query.min_capacity is not None:
+        parts.append(f"max_capacity >= {query.min_capacity}")
+    return parts
+
+
+def to_document(doc: HotelDoc) -> dict[str, Any]:
+    body = {k: v for k, v in doc.__dict__.items() if k not in ("lat", "lng")}
+    body["_geo"] = {"lat": doc.lat, "lng": doc.lng}
+    return body
+
+
+def from_hit(hit: dict[str, Any]) -> HotelDoc:
+    fields = {k: v for k, v in hit.items() if k in HotelDoc.__dataclass_fields__}
+    return HotelDoc(**fields, lat=hit["_geo"]["lat"], lng=hit["_geo"]["lng"])
+
+
+class MeiliIndex:
+    def __init__(
+        self, url: str, api_key: str | None, uid: str, task_timeout_ms: int = 60_000
+    ) -> None:
+        self.client = meilisearch.Client(url, api_key, timeout=10)
+        self.uid = uid
+        self.task_timeout_ms = task_timeout_ms
+        self._ready = False
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _wait(self, task_uid: int) -> None:
+        task = self.client.wait_for_task(task_uid, self.task_timeout_ms, interval_in_ms=5)
+        if task.status != "succeeded":
+            raise IndexWriteFailed(f"Meilisearch task {task_uid} {task.status}: {task.error}")
+
+    def _configure(self, uid: str) -> None:
+        try:
+            self._wait(self.client.create_index(uid, {"primaryKey": "id"}).task_uid)
+        except IndexWriteFailed as error:
+            if "index_already_exists" not in str(error):
+                raise
+        self._wait(self.client.index(uid).update_settings(SETTINGS).task_uid)
+
+    def ensure_ready(self) -> None:
+        if not self._ready:
+            self._configure(self.uid)
+            self._ready = True
+
+    def upsert(self, docs: Sequence[HotelDoc]) -> None:
+        if docs:
+            self.ensure_ready()
+            index = self.client.index(self.uid)
+            self._wait(index.add_documents([to_document(d) for d in docs], "id").task_uid)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.ensure_ready()
+            index = self.client.index(self.uid)
+            id_list = ", ".join(str(int(i)) for i in ids)
+            self._wait(index.delete_documents(filter=f"id IN [{id_list}]").task_uid)
+
+    def rebuild(self, batches: Iterable[Sequence[HotelDoc]], progress: Progress) -> int:
+        """Fill `<uid>__rebuild`, swap it with the live index, drop the old one."""
+        fresh = f"{self.uid}__rebuild"
+        self._drop(fresh)
+        self._configure(fresh)
+        index = self.client.index(fresh)
+        # Enqueue everything first (Meilisearch batches consecutive additions), then follow the
+        # tasks in order for the progress bar.
+        pending: list[tuple[int, int]] = []
+        for batch in batches:
+            task = index.add_documents([to_document(d) for d in batch], "id")
+            pending.append((task.task_uid, len(batch)))
+        done = 0
+        for task_uid, size in pending:
+            self._wait(task_uid)
+            done += size
+            progress(size)
+        self.ensure_ready()
+        self._wait(self.client.swap_indexes([{"indexes": [self.uid, fresh]}]).task_uid)
+        self._drop(fresh)
+        return done
+
+    def _drop(self, uid: str) -> None:
+        try:
+            self._wait(self.client.delete_index(uid).task_uid)
+        except IndexWriteFailed as error:
+            if "index_not_found" not in str(error):
+                raise
+
+    def drop(self) -> None:
+        self._drop(self.uid)
+        self._ready = False
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        self.client.health()
+
+    def count(self) -> int:
+        try:
+            return int(self.client.index(self.uid).get_stats().number_of_documents)
+        except MeilisearchApiError as error:
+            if error.code == "index_not_found":
+                return 0
+            raise
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        params: dict[str, Any] = {"filter": filters(query), "matchingStrategy": "all"}
+        if query.sort in SORT:
+            params["sort"] = SORT[query.sort]
+        # Page mode gives an exhaustive `totalHits`; an offset that is not a multiple of the
+        # limit is served as one larger first page, cut here.
+        aligned = query.offset % query.limit == 0
+        if aligned:
+            params.update(page=query.offset // query.limit + 1, hitsPerPage=query.limit)
+        else:
+            params.update(page=1, hitsPerPage=query.offset + query.limit)
+        try:
+            body = self.client.index(self.uid).search(query.text, params)
+        except MeilisearchApiError as error:
+            if error.code == "index_not_found":  # nothing synced yet: honestly empty
+                return SearchResult(hits=[], total=0)
+            raise
+        hits = body["hits"] if aligned else body["hits"][query.offset :]
+        total = int(body.get("totalHits", 0))
+        return SearchResult(
+            hits=[from_hit(h) for h in hits], total=total, exact=total < MAX_TOTAL_HITS
+        )

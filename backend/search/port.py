@@ -1,0 +1,111 @@
+"""The search index port: what services ask of a search engine, whichever engine it is.
+
+Documents are derived from the database (hotels + their room types) and are idempotent to write:
+upserting the same hotel twice leaves one document, so the sync worker can replay safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    RATING_DESC = "rating_desc"
+
+
+class PriceMatch(StrEnum):
+    """How a price range meets a hotel's room prices."""
+
+    LOWEST = "lowest"  # the hotel's lowest nightly price lies in the range
+    ANY_ROOM = "any_room"  # some room type could lie in it (a loose pre-filter; the DB decides)
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """A map viewport, edges included. Never crosses the antimeridian (sw_lng <= ne_lng)."""
+
+    ne_lat: float
+    ne_lng: float
+    sw_lat: float
+    sw_lng: float
+
+    def contains(self, lat: float, lng: float) -> bool:
+        return self.sw_lat <= lat <= self.ne_lat and self.sw_lng <= lng <= self.ne_lng
+
+
+WORLD = BoundingBox(ne_lat=90, ne_lng=180, sw_lat=-90, sw_lng=-180)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    bbox: BoundingBox | None = None
+    text: str = ""
+    min_price: float | None = None
+    max_price: float | None = None
+    price_match: PriceMatch = PriceMatch.LOWEST
+    amenities: tuple[str, ...] = ()  # lower case; a hit has all of them
+    min_capacity: int | None = None  # some room type sleeps at least this many
+    sort: Sort = Sort.RELEVANCE
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class HotelDoc:
+    """One hotel as the index stores it; prices are the range over its room types."""
+
+    id: int
+    name: str
+    city: str
+    country: str
+    lat: float
+    lng: float
+    rating: float
+    amenities: list[str]
+    description: str
+    currency: str
+    price_min: float
+    price_max: float
+    max_capacity: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[HotelDoc]
+    total: int
+    exact: bool = True  # False when the engine capped its count (Meilisearch's maxTotalHits)
+
+
+Progress = Callable[[int], None]
+
+
+class SearchIndex(Protocol):
+    """A search engine holding HotelDocs. Writes return once the engine has applied them."""
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def upsert(self, docs: Sequence[HotelDoc]) -> None: ...
+
+    def delete(self, ids: Sequence[int]) -> None: ...
+
+    def rebuild(self, batches: Iterable[Sequence[HotelDoc]], progress: Progress) -> int:
+        """Fill a fresh index from `batches`, then swap it in; searches keep working meanwhile."""
+        ...
+
+    def ensure_ready(self) -> None:
+        """Create the index and apply its settings (idempotent)."""
+        ...
+
+    def count(self) -> int: ...
+
+    def ping(self) -> None: ...
+
+    def drop(self) -> None:
+        """Delete the index entirely (tests and a forced reset)."""
+        ...

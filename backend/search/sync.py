@@ -1,0 +1,349 @@
+"""The sync worker: hotel_changes (written by triggers) -> the search index, with a checkpoint.
+
+Change rows name hotels, not edits: for each batch the worker reads the hotels' *current* state
+and upserts their documents (or deletes those whose hotel is gone or has no room type left). So a
+replay is harmless, order inside a batch does not matter, and nothing is duplicated.
+
+Checkpoint = the position (txid, id) of the last applied change, advanced only after the index
+confirmed the batch, by compare-and-set on a version (a reindex may have moved it meanwhile). On
+PostgreSQL ids are allocated before commit, so id order is not commit order; the worker therefore
+only reads changes of transactions older than the snapshot's xmin (all finished) and orders them
+by (txid, id): a late commit can never land behind the checkpoint. On SQLite writers are
+serialized and txid is always 0, so the same query is plain id order.
+
+Wake-ups: LISTEN hotel_changes on PostgreSQL (the triggers NOTIFY), polling as the fallback.
+Failures (index or database down) back off exponentially and retry the same batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import col, select
+
+from backend.bootstrap import Context
+from backend.models import Hotel, RoomType, utcnow
+from backend.search.port import HotelDoc, Progress
+
+log = logging.getLogger("trinity.search.sync")
+
+CONSUMER = "search"
+REINDEX_HOLD = "reindex"  # a pruning floor while a reindex runs
+CHANNEL = "hotel_changes"
+NO_HORIZON = 2**62  # SQLite: every logged change is committed
+PRUNE_EVERY_S = 60.0
+MAX_BACKOFF_S = 5.0
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    txid: int = 0
+    change_id: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    position: Position
+    version: int
+
+
+# -- documents from the database ------------------------------------------------------------------
+
+
+def documents_for(conn: Connection, hotel_ids: Sequence[int]) -> tuple[list[HotelDoc], list[int]]:
+    """Current documents of these hotels, and the ids that should leave the index."""
+    if not hotel_ids:
+        return [], []
+    hotels = conn.execute(
+        select(
+            Hotel.id, Hotel.name, Hotel.city, Hotel.country, Hotel.lat, Hotel.lng, Hotel.rating,
+            Hotel.amenities, Hotel.description, Hotel.currency,
+        ).where(col(Hotel.id).in_(hotel_ids))
+    ).all()  # fmt: skip
+    rooms = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            select(
+                RoomType.hotel_id,
+                text("min(price)"),
+                text("max(price)"),
+                text("max(capacity)"),
+            )
+            .where(col(RoomType.hotel_id).in_(hotel_ids))
+            .group_by(col(RoomType.hotel_id))
+        ).all()
+    }
+    docs = [
+        HotelDoc(
+            id=h.id, name=h.name, city=h.city, country=h.country, lat=h.lat, lng=h.lng,
+            rating=h.rating, amenities=list(h.amenities or []), description=h.description,
+            currency=h.currency, price_min=float(rooms[h.id][0]), price_max=float(rooms[h.id][1]),
+            max_capacity=int(rooms[h.id][2]),
+        )
+        for h in hotels
+        if h.id in rooms  # a hotel without room types cannot be booked: not searchable
+    ]  # fmt: skip
+    kept = {d.id for d in docs}
+    return docs, [i for i in hotel_ids if i not in kept]
+
+
+def all_documents(engine: Engine, batch: int) -> Iterator[list[HotelDoc]]:
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(Hotel.id).where(col(Hotel.id) > last).order_by(col(Hotel.id)).limit(batch)
+                ).scalars()
+            )
+            if not ids:
+                return
+            docs, _ = documents_for(conn, ids)
+        last = ids[-1]
+        if docs:
+            yield docs
+
+
+def hotel_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM hotels")).scalar_one())
+
+
+# -- the change log and the checkpoint ------------------------------------------------------------
+
+
+def _horizon_sql(conn: Connection) -> str:
+    if conn.dialect.name == "postgresql":
+        return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    return str(NO_HORIZON)
+
+
+def read_changes(conn: Connection, after: Position, limit: int) -> list[Any]:
+    """Changes after `after` from finished transactions only, in checkpoint order."""
+    return list(
+        conn.execute(
+            text(
+                f"WITH horizon AS (SELECT {_horizon_sql(conn)} AS upto) "
+                "SELECT c.id, c.hotel_id, c.txid FROM hotel_changes AS c, horizon "
+                "WHERE (c.txid > :tx OR (c.txid = :tx AND c.id > :id)) AND c.txid < horizon.upto "
+                "ORDER BY c.txid, c.id LIMIT :n"
+            ),
+            {"tx": after.txid, "id": after.change_id, "n": limit},
+        ).all()
+    )
+
+
+def load_checkpoint(conn: Connection, name: str = CONSUMER) -> Checkpoint:
+    row = conn.execute(
+        text("SELECT txid, change_id, version FROM sync_checkpoints WHERE name = :name"),
+        {"name": name},
+    ).first()
+    if row is None:
+        return Checkpoint(Position(), -1)
+    return Checkpoint(Position(int(row[0]), int(row[1])), int(row[2]))
+
+
+def store_checkpoint(engine: Engine, old: Checkpoint, new: Position, name: str = CONSUMER) -> bool:
+    """Compare-and-set; False when someone (a reindex) moved the checkpoint meanwhile."""
+    params = {"name": name, "tx": new.txid, "id": new.change_id, "v": old.version, "now": utcnow()}
+    with engine.begin() as conn:
+        if old.version < 0:
+            inserted = conn.execute(
+                text(
+                    "INSERT INTO sync_checkpoints (name, txid, change_id, version, updated_at) "
+                    "SELECT :name, :tx, :id, 0, :now WHERE NOT EXISTS "
+                    "(SELECT 1 FROM sync_checkpoints WHERE name = :name)"
+                ),
+                params,
+            )
+            return inserted.rowcount == 1
+        updated = conn.execute(
+            text(
+                "UPDATE sync_checkpoints SET txid = :tx, change_id = :id, version = version + 1, "
+                "updated_at = :now WHERE name = :name AND version = :v"
+            ),
+            params,
+        )
+        return updated.rowcount == 1
+
+
+def force_checkpoint(engine: Engine, position: Position, name: str = CONSUMER) -> None:
+    with engine.connect() as conn:
+        current = load_checkpoint(conn, name)
+    if not store_checkpoint(engine, current, position, name):
+        force_checkpoint(engine, position, name)  # lost a race with the worker: try again
+
+
+def prune(engine: Engine) -> int:
+    """Delete changes every consumer (and a running reindex) is past."""
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT txid, change_id FROM sync_checkpoints")).all()
+        if not rows:
+            return 0
+        floor = min(Position(int(r[0]), int(r[1])) for r in rows)
+        return conn.execute(
+            text(
+                "DELETE FROM hotel_changes WHERE txid < :tx OR (txid = :tx AND id <= :id)"
+            ),
+            {"tx": floor.txid, "id": floor.change_id},
+        ).rowcount
+
+
+def pending_changes(engine: Engine) -> int:
+    with engine.connect() as conn:
+        after = load_checkpoint(conn).position
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM hotel_changes "
+                    "WHERE txid > :tx OR (txid = :tx AND id > :id)"
+                ),
+                {"tx": after.txid, "id": after.change_id},
+            ).scalar_one()
+        )
+
+
+# -- one batch --------------------------------------------------------------------------------------
+
+
+def sync_once(ctx: Context, limit: int | None = None) -> int:
+    """Apply one batch of changes to the index; returns how many change rows it consumed."""
+    limit = limit or ctx.settings.search_sync_batch
+    with ctx.engine.connect() as conn:
+        checkpoint = load_checkpoint(conn)
+        rows = read_changes(conn, checkpoint.position, limit)
+        if not rows:
+            return 0
+        docs, gone = documents_for(conn, sorted({r.hotel_id for r in rows}))
+    # No database transaction is open while the index works (it is a network call in full mode).
+    ctx.search.upsert(docs)
+    ctx.search.delete(gone)
+    last = rows[-1]
+    if not store_checkpoint(ctx.engine, checkpoint, Position(int(last.txid), int(last.id))):
+        log.info("checkpoint moved by a reindex; replaying from its position")
+    return len(rows)
+
+
+# -- wake-ups ---------------------------------------------------------------------------------------
+
+
+class Wakeup:
+    """Sleeps until the poll interval ends; subclasses wake earlier."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def wait(self, timeout: float) -> None:
+        self.stop.wait(timeout)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresWakeup(Wakeup):
+    """LISTEN on a connection of its own; a lost connection degrades to polling until it is back."""
+
+    def __init__(self, stop: threading.Event, engine: Engine) -> None:
+        super().__init__(stop)
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self.conn: Any = None
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
+        conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def wait(self, timeout: float) -> None:
+        try:
+            if self.conn is None:
+                self.conn = self._connect()
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                break
+        except Exception as error:  # the database may be down: poll instead
+            log.warning("LISTEN %s failed (%s); polling", CHANNEL, error)
+            self.close()
+            super().wait(timeout)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
+
+
+def make_wakeup(ctx: Context, stop: threading.Event) -> Wakeup:
+    if ctx.engine.dialect.name == "postgresql":
+        return PostgresWakeup(stop, ctx.engine)
+    return Wakeup(stop)
+
+
+def backoff_seconds(failures: int) -> float:
+    return min(MAX_BACKOFF_S, 0.05 * 2**failures) * random.uniform(0.5, 1.0)
+
+
+def run_sync(ctx: Context, stop: threading.Event) -> None:
+    """The worker loop: drain the log, then sleep until NOTIFY or the poll interval."""
+    wakeup = make_wakeup(ctx, stop)
+    failures = 0
+    last_prune = time.monotonic()
+    try:
+        while not stop.is_set():
+            try:
+                applied = sync_once(ctx)
+                failures = 0
+            except Exception as error:  # index or database down: retry the same batch later
+                failures += 1
+                delay = backoff_seconds(failures)
+                log.warning("search sync failed (%s); retrying in %.2fs", error, delay)
+                stop.wait(delay)
+                continue
+            if applied:
+                continue
+            if time.monotonic() - last_prune > PRUNE_EVERY_S:
+                last_prune = time.monotonic()
+                _prune_quietly(ctx.engine)
+            wakeup.wait(ctx.settings.search_sync_poll_seconds)
+    finally:
+        wakeup.close()
+
+
+def _prune_quietly(engine: Engine) -> None:
+    try:
+        prune(engine)
+    except Exception as error:
+        log.warning("pruning hotel_changes failed: %s", error)
+
+
+# -- full rebuild -----------------------------------------------------------------------------------
+
+
+def reindex(ctx: Context, progress: Progress, batch: int = 5000) -> int:
+    """Rebuild the index from the database into a fresh index and swap it in.
+
+    Changes logged from the current checkpoint on are replayed into the new index afterwards (the
+    checkpoint is reset to where it stood when the rebuild began), so an edit made while the
+    rebuild was reading is never lost; the hold row keeps pruning from deleting them meanwhile.
+    """
+    with ctx.engine.connect() as conn:
+        start = load_checkpoint(conn).position
+    force_checkpoint(ctx.engine, start, REINDEX_HOLD)
+    try:
+        done = ctx.search.rebuild(all_documents(ctx.engine, batch), progress)
+        force_checkpoint(ctx.engine, start)
+    finally:
+        with ctx.engine.begin() as conn:
+            conn.execute(text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD})
+    return done

@@ -1,0 +1,192 @@
+"""One contract, two engines: the embedded index (local) and Meilisearch (full) must agree."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from modes import MODES
+
+from backend.search.embedded import EmbeddedIndex
+from backend.search.meili import MeiliIndex
+from backend.search.port import (
+    WORLD,
+    BoundingBox,
+    HotelDoc,
+    PriceMatch,
+    SearchIndex,
+    SearchQuery,
+    Sort,
+)
+
+
+def doc(id: int, lat: float, lng: float, price: float, **fields: object) -> HotelDoc:
+    base: dict[str, object] = {
+        "name": f"Plain Stay {id}",
+        "city": "Alderton",
+        "country": "GB",
+        "rating": 3.0 + id / 10,
+        "amenities": ["wifi"],
+        "description": "Rooms and beds.",
+        "currency": "GBP",
+        "price_max": price + 50,
+        "max_capacity": 2,
+    }
+    base.update(fields)
+    return HotelDoc(id=id, lat=lat, lng=lng, price_min=price, **base)  # type: ignore[arg-type]
+
+
+BOX = BoundingBox(ne_lat=41.0, ne_lng=11.0, sw_lat=40.0, sw_lng=10.0)
+DOCS = [
+    doc(1, 40.0, 10.0, 100, name="Zephyr Palace", amenities=["WiFi", "pool"], rating=4.9),  # SW
+    doc(2, 40.5, 10.5, 80, name="Harbor Lodge", description="A morning zephyr on the terrace."),
+    doc(3, 41.0, 11.0, 210, name="Corner Inn", city="Brixham", max_capacity=4),  # NE corner
+    doc(4, 41.0, 10.5, 150, amenities=["wifi", "pool", "spa"], price_max=400),  # north edge
+    doc(5, 40.5, 10.0, 60, amenities=[]),  # west edge
+    doc(6, 41.001, 10.5, 90),  # just north of the box
+    doc(7, 40.5, 11.001, 95),  # just east of the box
+    doc(8, -33.9, 151.2, 300, name="Opera Suites", city="Sydney", country="AU", max_capacity=6),
+]
+IN_BOX = {1, 2, 3, 4, 5}
+
+
+@pytest.fixture(scope="module", params=MODES)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    index: SearchIndex
+    if request.param == "local":
+        index = EmbeddedIndex(Path(tmp_path_factory.mktemp("search")) / "search.db")
+    else:
+        if not os.environ.get("MEILI_URL"):
+            pytest.fail("Full-mode search tests need MEILI_URL (run `make test`).")
+        index = MeiliIndex(
+            os.environ["MEILI_URL"], os.environ.get("MEILI_MASTER_KEY"), f"test_{uuid.uuid4().hex[:10]}"
+        )
+    index.ensure_ready()
+    index.upsert(DOCS)
+    yield index
+    index.drop()
+
+
+def ids(index: SearchIndex, **query: object) -> list[int]:
+    return [h.id for h in index.search(SearchQuery(**query)).hits]  # type: ignore[arg-type]
+
+
+def test_viewport_includes_hotels_exactly_on_the_edges(engine: SearchIndex) -> None:
+    result = engine.search(SearchQuery(bbox=BOX, limit=100))
+    assert {h.id for h in result.hits} == IN_BOX
+    assert result.total == 5 and result.exact
+
+
+def test_empty_viewport_and_whole_world(engine: SearchIndex) -> None:
+    empty = engine.search(SearchQuery(bbox=BoundingBox(1, 1, 0, 0)))
+    assert empty.hits == [] and empty.total == 0
+    world = engine.search(SearchQuery(bbox=WORLD, limit=100))
+    assert world.total == 8 and {h.id for h in world.hits} == {d.id for d in DOCS}
+    no_box = engine.search(SearchQuery(limit=100))
+    assert no_box.total == 8
+
+
+def test_hits_carry_the_whole_document(engine: SearchIndex) -> None:
+    [hit] = engine.search(SearchQuery(text="Opera")).hits
+    assert hit == DOCS[7]
+
+
+def test_text_matches_prefixes_in_name_city_and_description(engine: SearchIndex) -> None:
+    assert set(ids(engine, text="zeph")) == {1, 2}
+    assert ids(engine, text="brixh") == [3]
+    assert set(ids(engine, text="alderton zephyr")) == {1, 2}
+    assert ids(engine, text="zephyr", bbox=BoundingBox(40.6, 10.6, 40.4, 10.4)) == [2]
+    assert ids(engine, text="qqqxxz") == []
+
+
+def test_relevance_ranks_a_name_match_above_a_description_match(engine: SearchIndex) -> None:
+    assert ids(engine, text="zephyr") == [1, 2]
+
+
+def test_price_range_on_the_lowest_price(engine: SearchIndex) -> None:
+    assert set(ids(engine, min_price=90, max_price=150, limit=100)) == {1, 4, 6, 7}
+    assert set(ids(engine, min_price=210, limit=100)) == {3, 8}
+    assert set(ids(engine, max_price=60, limit=100)) == {5}
+
+
+def test_price_range_touching_any_room(engine: SearchIndex) -> None:
+    # Hotel 4's rooms cost 150..400: a 300-350 budget can still fit one of them.
+    loose = ids(engine, min_price=300, max_price=350, price_match=PriceMatch.ANY_ROOM, limit=100)
+    assert set(loose) == {4, 8}
+
+
+def test_amenities_are_all_of_and_case_insensitive(engine: SearchIndex) -> None:
+    assert set(ids(engine, amenities=("wifi", "pool"), limit=100)) == {1, 4}
+    assert ids(engine, amenities=("wifi", "pool", "spa")) == [4]
+    assert ids(engine, amenities=("sauna",)) == []
+
+
+def test_capacity(engine: SearchIndex) -> None:
+    assert set(ids(engine, min_capacity=4, limit=100)) == {3, 8}
+
+
+def test_sort_orders(engine: SearchIndex) -> None:
+    by_price = sorted(DOCS, key=lambda d: d.price_min)
+    assert ids(engine, sort=Sort.PRICE_ASC, limit=100) == [d.id for d in by_price]
+    assert ids(engine, sort=Sort.PRICE_DESC, limit=100) == [d.id for d in reversed(by_price)]
+    by_rating = sorted(DOCS, key=lambda d: -d.rating)
+    assert ids(engine, sort=Sort.RATING_DESC, limit=100) == [d.id for d in by_rating]
+    assert ids(engine, bbox=BOX, sort=Sort.PRICE_ASC) == [5, 2, 1, 4, 3]
+    assert ids(engine, text="zephyr", sort=Sort.PRICE_ASC) == [2, 1]  # sort beats relevance
+
+
+def test_pagination_is_a_partition_with_an_exact_total(engine: SearchIndex) -> None:
+    everything = ids(engine, sort=Sort.PRICE_ASC, limit=100)
+    pages = []
+    for offset in (0, 3, 6):
+        result = engine.search(SearchQuery(sort=Sort.PRICE_ASC, limit=3, offset=offset))
+        assert result.total == 8
+        pages += [h.id for h in result.hits]
+    assert pages == everything
+    assert ids(engine, sort=Sort.PRICE_ASC, limit=3, offset=2) == everything[2:5]
+    assert ids(engine, sort=Sort.PRICE_ASC, limit=5, offset=8) == []
+    assert ids(engine, limit=3) == [1, 2, 3]  # relevance without text: stable id order
+
+
+def test_upsert_replaces_and_delete_removes(engine: SearchIndex) -> None:
+    renamed = replace(DOCS[4], name="Quokka Rest", price_min=61.0)
+    engine.upsert([renamed])
+    try:
+        assert engine.count() == 8
+        assert ids(engine, text="quokka") == [5]
+        assert engine.search(SearchQuery(text="quokka")).hits[0].price_min == 61.0
+        engine.delete([5, 424242])  # an unknown id is no error
+        assert ids(engine, text="quokka") == [] and engine.count() == 7
+    finally:
+        engine.upsert([DOCS[4]])
+    assert engine.count() == 8
+
+
+def test_rebuild_swaps_in_a_fresh_index_while_searches_keep_working(engine: SearchIndex) -> None:
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def keep_searching() -> None:
+        while not stop.is_set():
+            try:
+                assert engine.search(SearchQuery(bbox=BOX)).total >= 1
+            except BaseException as error:  # collected and asserted on below
+                failures.append(error)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    done: list[int] = []
+    try:
+        fresh = [replace(d, name=f"Rebuilt {d.id}") if d.id == 2 else d for d in DOCS]
+        assert engine.rebuild([fresh[:4], fresh[4:]], done.append) == 8
+    finally:
+        stop.set()
+        searcher.join()
+    assert failures == [] and sum(done) == 8
+    assert ids(engine, text="rebuilt") == [2] and engine.count() == 8
+    engine.upsert([DOCS[1]])
