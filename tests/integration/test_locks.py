@@ -1,23 +1,24 @@
-"""Lock semantics on fakeredis (the same Lua script the real Redis runs; see integration tests)."""
+"""Lock semantics on both Redis adapters: the real server (full mode) and fakeredis[lua] (local)."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-import fakeredis
 import pytest
+import redis
 
+from backend.bootstrap import Context
 from backend.errors import Busy
 from backend.locks import LockPolicy, RedisLocks
 
 
 @pytest.fixture
-def client() -> fakeredis.FakeRedis:
-    return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+def client(ctx: Context) -> redis.Redis:
+    return ctx.redis
 
 
-def test_non_owner_cannot_release(client: fakeredis.FakeRedis) -> None:
+def test_non_owner_cannot_release(client: redis.Redis) -> None:
     locks = RedisLocks(client, LockPolicy())
     assert locks.try_acquire("k", "owner")
     assert not locks.release("k", "intruder")
@@ -26,7 +27,7 @@ def test_non_owner_cannot_release(client: fakeredis.FakeRedis) -> None:
     assert client.get("k") is None
 
 
-def test_dead_holder_blocks_only_until_ttl(client: fakeredis.FakeRedis) -> None:
+def test_dead_holder_blocks_only_until_ttl(client: redis.Redis) -> None:
     locks = RedisLocks(client, LockPolicy(ttl_ms=300, max_wait_ms=2000))
     assert locks.try_acquire("room", "crashed-process")  # never released
     started = time.monotonic()
@@ -35,7 +36,7 @@ def test_dead_holder_blocks_only_until_ttl(client: fakeredis.FakeRedis) -> None:
     assert 0.1 < waited < 1.5
 
 
-def test_contended_lock_gives_up_with_busy(client: fakeredis.FakeRedis) -> None:
+def test_contended_lock_gives_up_with_busy(client: redis.Redis) -> None:
     locks = RedisLocks(client, LockPolicy(ttl_ms=10_000, max_wait_ms=150))
     assert locks.try_acquire("b", "someone")
     started = time.monotonic()
@@ -45,7 +46,7 @@ def test_contended_lock_gives_up_with_busy(client: fakeredis.FakeRedis) -> None:
     assert client.get("a") is None  # a partial acquisition is rolled back
 
 
-def test_hold_all_serializes_critical_sections(client: fakeredis.FakeRedis) -> None:
+def test_hold_all_serializes_critical_sections(client: redis.Redis) -> None:
     locks = RedisLocks(client, LockPolicy(ttl_ms=5000, max_wait_ms=5000))
     inside, overlaps = [0], [0]
     guard = threading.Lock()
