@@ -57,7 +57,8 @@ def register(ctx: Context, email: str, password: str, name: str) -> tuple[str, U
 def login(ctx: Context, email: str, password: str) -> tuple[str, User]:
     address = email.strip().lower()
     failures_key = f"login-failures:{address}"
-    if int(ctx.redis.get(failures_key) or 0) >= ctx.settings.login_max_failures:
+    failures_so_far = ctx.redis.get(failures_key)
+    if int(str(failures_so_far or 0)) >= ctx.settings.login_max_failures:
         raise TooManyAttempts("Too many failed logins for this account; wait a few minutes.")
     with transaction(ctx.engine) as session:
         user = session.exec(select(User).where(User.email == address)).first()

@@ -138,12 +138,15 @@ def update_hotel(
             for rt in session.exec(select(RoomType).where(RoomType.hotel_id == hotel_id)).all()
         }
         for spec in room_types or []:
-            room_type = existing.get(spec.name) or RoomType(hotel_id=hotel_id, name=spec.name)
-            room_type.capacity, room_type.rooms, room_type.price = (
-                spec.capacity,
-                spec.rooms,
-                spec.price,
-            )
+            room_type = existing.get(spec.name)
+            if room_type is None:
+                room_type = RoomType(hotel_id=hotel_id, **spec.__dict__)
+            else:
+                room_type.capacity, room_type.rooms, room_type.price = (
+                    spec.capacity,
+                    spec.rooms,
+                    spec.price,
+                )
             session.add(room_type)
     return get_hotel(ctx, hotel_id)
 
