@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
+from backend.metrics import Metrics
 from backend.models import utcnow
 from backend.payments.gateway import PaymentGateway
 from backend.payments.simulated import SimulatedGateway
@@ -35,6 +36,7 @@ class Context:
     broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
     gateway: PaymentGateway
     status_bus: StatusBus  # order status changes, for live pages
+    metrics: Metrics  # counters shared by every process (Redis)
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
@@ -87,6 +89,7 @@ def build_context(settings: Settings) -> Context:
             failure_rate=settings.gateway_failure_rate,
         ),
         status_bus=StatusBus(client),
+        metrics=Metrics(client),
     )
 
 

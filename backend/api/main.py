@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from backend.api import errors
-from backend.api.routes import auth, bookings, health, hotels
+from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
 from backend.bootstrap import Context, get_context
 
 
@@ -20,7 +20,7 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     api.state.ctx = ctx or get_context()
     errors.install(api)
     root = APIRouter(prefix="/api")
-    for module in (auth, hotels, bookings, health):
+    for module in (auth, hotels, bookings, orders, search, health, metrics):
         root.include_router(module.router)
     api.include_router(root)
     return api

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from backend.bootstrap import Context
 from backend.db import transaction
-from backend.errors import InvalidInput, NotCancellable, NotFound, SoldOut
+from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
 from backend.inventory import nights, release_nights, reserve_night
 from backend.locks import room_night_key
 from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomType
@@ -47,7 +47,26 @@ def hold_room(ctx: Context, request: HoldRequest) -> Booking:
         raise InvalidInput(f"This room sleeps 1 to {room_type.capacity} guests.")
     stay = nights(request.check_in, request.check_out)
     keys = [room_night_key(request.room_type_id, night) for night in stay]
-    with ctx.locks.hold_all(keys), transaction(ctx.engine) as session:
+    try:
+        booking = _reserve_and_hold(ctx, request, room_type, hotel, stay, keys)
+    except (SoldOut, Busy) as conflict:
+        ctx.metrics.inc("trinity_holds", outcome=conflict.code)
+        ctx.metrics.inc("trinity_conflicts", reason=conflict.code)
+        raise
+    ctx.metrics.inc("trinity_holds", outcome="held")
+    return booking
+
+
+def _reserve_and_hold(
+    ctx: Context,
+    request: HoldRequest,
+    room_type: RoomType,
+    hotel: Hotel,
+    stay: list[date],
+    keys: list[str],
+) -> Booking:
+    with ctx.locks.hold_all(keys) as waited_ms, transaction(ctx.engine) as session:
+        ctx.metrics.observe("trinity_lock_wait_seconds", waited_ms / 1000)
         for night in stay:
             if not reserve_night(session, room_type.id or 0, night, room_type.rooms):
                 raise SoldOut(f"No {room_type.name} is left for the night of {night.isoformat()}.")
@@ -115,7 +134,12 @@ def cancel_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
         was_confirmed = booking.status == BookingStatus.CONFIRMED
         _end(session, booking, BookingStatus.CANCELLED, ctx.clock())
         event = "ConfirmedBookingCancelled" if was_confirmed else "HoldCancelled"
-        session.add(_event(event, booking))
+        message = _event(event, booking)
+        if was_confirmed:
+            # The saga's Orders service refunds per the policy in force when the guest cancelled.
+            hotel = session.get(Hotel, booking.hotel_id)
+            message.payload["cancellation_policy"] = hotel.cancellation_policy if hotel else None
+        session.add(message)
     return booking
 
 

@@ -186,3 +186,20 @@ def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx
     replay = client.post("/api/bookings", json=body, headers=headers)
     assert first.status_code == replay.status_code == 409
     assert first.json() == replay.json()
+
+
+def test_metrics_count_holds_and_conflicts(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    token, _ = make_user(ctx)
+    body = _body(room_type_id, *stay())
+    assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
+    assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 409
+    scrape = client.get("/api/metrics")
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"].startswith("text/plain")
+    text = scrape.text
+    assert 'trinity_holds_total{outcome="held"} 1.0' in text
+    assert 'trinity_holds_total{outcome="sold_out"} 1.0' in text
+    assert 'trinity_conflicts_total{reason="sold_out"} 1.0' in text
+    assert "trinity_lock_wait_seconds_count 2.0" in text
+    assert "trinity_active_holds 1.0" in text
