@@ -7,6 +7,7 @@ outbox event -> release the locks. All or nothing; the CHECK constraint is the f
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,9 +18,11 @@ from backend.db import transaction
 from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
 from backend.inventory import nights, release_nights, reserve_night
 from backend.locks import room_night_key
+from backend.logs import bind
 from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomType
 
 MAX_NIGHTS = 30
+log = logging.getLogger("trinity.booking")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ def hold_room(ctx: Context, request: HoldRequest) -> Booking:
         ctx.metrics.inc("trinity_conflicts", reason=conflict.code)
         raise
     ctx.metrics.inc("trinity_holds", outcome="held")
+    with bind(booking_id=booking.id, user_id=request.user_id):
+        log.info("held room type %s for %d nights", request.room_type_id, len(stay))
     return booking
 
 

@@ -79,3 +79,10 @@ def test_unknown_api_path_is_a_json_404(client: TestClient) -> None:
     response = client.get("/api/no-such-thing")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_request_id_is_echoed_or_made(client: TestClient) -> None:
+    given = client.get("/api/health", headers={"X-Request-ID": "trace-42"})
+    assert given.headers["X-Request-ID"] == "trace-42"
+    made = client.get("/api/health").headers["X-Request-ID"]
+    assert len(made) == 32 and made != client.get("/api/health").headers["X-Request-ID"]
