@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from backend.bootstrap import Context, get_context
 from backend.db import migrate
+from backend.logs import configure_logging
 from backend.seed import hotel_count, seed_hotels
 from backend.services import auth
 from backend.settings import get_settings
@@ -117,6 +118,12 @@ def sweeper_command() -> None:
         run_sweeper(get_context(), stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+@cli.callback()
+def _configure() -> None:
+    """Trinity hotel booking: serve, seed and operate."""
+    configure_logging()
 
 
 def main() -> None:
