@@ -95,6 +95,16 @@ else
   [[ $v == "$BUN_VERSION" ]] || die "bun reports version $v, expected $BUN_VERSION"
 fi
 
+# --- Swagger UI files, so /api/docs works offline (FastAPI's default loads them from a CDN) ---
+SWAGGER_VERSION=5.35.0
+if [[ -f $TOOLS/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]]; then
+  say "swagger-ui-dist: present"
+else
+  need_npm
+  say "swagger-ui-dist $SWAGGER_VERSION: npm install into .tools/"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error "swagger-ui-dist@$SWAGGER_VERSION" >/dev/null
+fi
+
 # --- Meilisearch binary (test profile) --------------------------------------------------------
 if [[ $profile == test ]]; then
   meili="$TOOLS/meilisearch"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from backend.api import errors
 from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
@@ -13,6 +17,7 @@ from backend.bootstrap import Context, get_context
 from backend.logs import bind
 
 REQUEST_ID_HEADER = "X-Request-ID"
+SWAGGER_DIR = Path(__file__).resolve().parents[2] / ".tools/node_modules/swagger-ui-dist"
 
 
 def create_api(ctx: Context | None = None) -> FastAPI:
@@ -20,7 +25,7 @@ def create_api(ctx: Context | None = None) -> FastAPI:
         title="Trinity",
         summary="Hotel booking: holds that never oversell, map search, payment saga.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by _mount_docs with local assets (offline machines)
         redoc_url=None,
     )
     api.state.ctx = ctx or get_context()
@@ -30,7 +35,26 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     for module in (auth, hotels, bookings, orders, search, health, metrics):
         root.include_router(module.router)
     api.include_router(root)
+    _mount_docs(api)
     return api
+
+
+def _mount_docs(api: FastAPI) -> None:
+    """Swagger UI from `.tools/` (make installs it) when present, else FastAPI's CDN default."""
+    local = SWAGGER_DIR.is_dir()
+    if local:
+        api.mount("/api/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
+
+    @api.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        assets = {
+            "swagger_js_url": "/api/docs-assets/swagger-ui-bundle.js",
+            "swagger_css_url": "/api/docs-assets/swagger-ui.css",
+            "swagger_favicon_url": "/api/docs-assets/favicon-32x32.png",
+        }
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="Trinity API", **(assets if local else {})
+        )
 
 
 async def _with_request_id(

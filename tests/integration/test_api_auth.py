@@ -86,3 +86,13 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert given.headers["X-Request-ID"] == "trace-42"
     made = client.get("/api/health").headers["X-Request-ID"]
     assert len(made) == 32 and made != client.get("/api/health").headers["X-Request-ID"]
+
+
+def test_openapi_and_offline_docs(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert {"/api/bookings", "/api/auth/login", "/api/hotels/{hotel_id}"} <= set(spec["paths"])
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "/api/docs-assets/swagger-ui-bundle.js" in page.text  # served locally, not from a CDN
+    bundle = client.get("/api/docs-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
