@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from backend.bootstrap import Context
@@ -54,17 +55,23 @@ def run_once(
                 )
             return stored.status_code, stored.response
         status, response = action()
-        with transaction(ctx.engine) as session:
-            session.add(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    scope=scope,
-                    key=key,
-                    request_hash=fingerprint,
-                    status_code=status,
-                    response=response,
-                )
-            )
+        record = IdempotencyRecord(
+            user_id=user_id,
+            scope=scope,
+            key=key,
+            request_hash=fingerprint,
+            status_code=status,
+            response=response,
+        )
+        try:
+            with transaction(ctx.engine) as session:
+                session.add(record)
+        except IntegrityError:
+            # Only reachable if the key's lock expired mid-action: the first stored answer wins.
+            first = _find(ctx, user_id, scope, key)
+            if first is not None:
+                return first.status_code, first.response
+            raise
         return status, response
 
 
