@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from app.api_mount import mount_api
-from app.pages import index, login, profile, register
+from app.pages import checkout, hotel, index, login, profile, register, trip, trips
 from backend.background import start_in_process_roles
 from backend.bootstrap import get_context
 
@@ -20,7 +20,7 @@ async def in_process_roles() -> AsyncIterator[None]:
         stop()
 
 
-app = rx.App(api_transformer=mount_api)
+app = rx.App(api_transformer=mount_api, stylesheets=["/trinity.css"])
 app.register_lifespan_task(in_process_roles)
 
 # Pages are added explicitly: `@rx.page` pages are re-applied on the second compile
@@ -38,4 +38,10 @@ app.add_page(
 )
 app.add_page(
     profile.profile_page, route=profile.ROUTE, title=profile.TITLE, on_load=profile.ON_LOAD
+)
+app.add_page(hotel.hotel_page, route=hotel.ROUTE, title=hotel.TITLE, on_load=hotel.ON_LOAD)
+app.add_page(trips.trips_page, route=trips.ROUTE, title=trips.TITLE, on_load=trips.ON_LOAD)
+app.add_page(trip.trip_page, route=trip.ROUTE, title=trip.TITLE, on_load=trip.ON_LOAD)
+app.add_page(
+    checkout.checkout_page, route=checkout.ROUTE, title=checkout.TITLE, on_load=checkout.ON_LOAD
 )

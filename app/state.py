@@ -1,18 +1,22 @@
-"""State shared by every page: the signed-in user, and the bridge to the backend services.
+"""State shared by every page: the signed-in user, the bridge to the backend services, and the
+toasts for my orders' status changes.
 
 The token lives in the browser's localStorage (synced across tabs); the user is resolved from it on
 the server, by the same service the REST API uses. Pages reach this state with `get_state`.
+(Imports from app/ are limited to app.live, which imports no page.)
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
 
+from app.live import feed, next_change
 from backend.bootstrap import Context, get_context
 from backend.errors import Unauthorized
 from backend.models import User
@@ -22,6 +26,14 @@ T = TypeVar("T")
 
 TOKEN_KEY = "trinity_token"
 LOGIN_ROUTE = "/login"
+NOTIFY_CHECK_S = 5.0  # how often an idle notifier checks that its tab is still there
+NOTIFY_MAX_S = 12 * 3600
+ORDER_TOASTS = {
+    "paid": ("info", "Payment accepted for order #{id}", "We are confirming your room."),
+    "confirmed": ("success", "Booking confirmed (order #{id})", "Your stay is confirmed."),
+    "failed": ("error", "Payment declined for order #{id}", "The hold was released."),
+    "refunded": ("warning", "Order #{id} refunded", "The room could not be reserved after all."),
+}
 
 
 async def call(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -38,6 +50,24 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def client_connected(state: rx.State) -> bool:
+    """Whether the browser tab of this state still has its websocket open."""
+    from reflex.utils.prerequisites import get_app
+
+    namespace = get_app().app.event_namespace
+    if namespace is None:
+        return False
+    return state.router.session.client_token in namespace.token_to_sid
+
+
+def order_toast(order_id: int, status: str) -> rx.event.EventSpec | None:
+    kind, title, description = ORDER_TOASTS.get(status, ("", "", ""))
+    if not kind:
+        return None
+    show = getattr(rx.toast, kind)
+    return show(title.format(id=order_id), description=description, duration=8000)
 
 
 def current_path(state: rx.State) -> str:
@@ -57,6 +87,7 @@ class AuthState(rx.State):
     is_admin: bool = False
     # The token the user_* fields were resolved from: a changed token is resolved again.
     _resolved_token: str = ""
+    _notifying_user: int = 0  # whose order changes this tab's notifier is toasting
 
     @rx.var
     def logged_in(self) -> bool:
@@ -99,12 +130,46 @@ class AuthState(rx.State):
         return rx.redirect(f"{LOGIN_ROUTE}?next={quote(current_path(state), safe='')}")
 
     @rx.event
-    async def load_session(self) -> None:
-        """Every page's first on_load: resolve the token (the header shows who is signed in)."""
-        await self.resolve()
+    async def load_session(self) -> rx.event.EventSpec | None:
+        """Every page's first on_load: resolve the token (the header shows who is signed in),
+        and make sure the order notifier of this tab runs."""
+        user_id = await self.resolve()
+        if user_id and self._notifying_user != user_id:
+            return AuthState.notify_order_changes
+        return None
+
+    @rx.event(background=True)
+    async def notify_order_changes(self) -> AsyncIterator[rx.event.EventSpec | None]:
+        """Toast on whatever page is open when one of my orders changes status.
+
+        Runs while this user is signed in and the tab is connected; the checkout page shows the
+        change itself, so it gets no toast."""
+        async with self:
+            user_id = self.user_id
+            if not user_id or self._notifying_user == user_id:
+                return
+            self._notifying_user = user_id
+        stop_at = time.monotonic() + NOTIFY_MAX_S
+        try:
+            async with feed.listen(user_id) as changes:
+                while time.monotonic() < stop_at:
+                    change = await next_change(changes, NOTIFY_CHECK_S)
+                    async with self:
+                        if self.user_id != user_id or self._notifying_user != user_id:
+                            return
+                        if not client_connected(self):
+                            return
+                        on_checkout = self.router.url.path.startswith("/checkout")
+                    if change is not None and not on_checkout:
+                        yield order_toast(change.order_id, change.status)
+        finally:
+            async with self:
+                if self._notifying_user == user_id:
+                    self._notifying_user = 0
 
     @rx.event
     def logout(self) -> rx.event.EventSpec:
         self.token = ""
         self._set_user("", None)
+        self._notifying_user = 0
         return rx.redirect("/")

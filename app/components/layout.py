@@ -116,17 +116,17 @@ def footer() -> rx.Component:
     )
 
 
-def layout(*children: rx.Component) -> rx.Component:
-    """Wrap page content in the shared header and footer."""
+def layout(*children: rx.Component, wide: bool = False) -> rx.Component:
+    """Wrap page content in the shared header and footer (`wide`: use the whole width)."""
     return rx.flex(
         header(),
         rx.el.main(
             rx.box(
                 *children,
-                max_width="72rem",
+                max_width="100rem" if wide else "72rem",
                 margin_x="auto",
                 padding_x=rx.breakpoints(initial="1rem", md="1.5rem"),
-                padding_y=rx.breakpoints(initial="1.5rem", md="3rem"),
+                padding_y=rx.breakpoints(initial="1.5rem", md="1.5rem" if wide else "3rem"),
                 width="100%",
             ),
             flex="1",

@@ -1,81 +1,691 @@
-"""Home page: hero with a (not yet functional) search box."""
+"""Search page: a map and a result list kept in sync, with filters; the whole view lives in the URL.
+
+Flow: the URL's query is parsed on load (place, stay, prices, amenities, sort and the map viewport
+as ne_/sw_ corners) and searched. A place search drops the viewport and fits the map to what it
+found; a user's pan or zoom (reported debounced by the map) searches that viewport. Every change
+writes the canonical query back into the address bar, so a reload or a shared link restores it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
+from app.browser import replace_url
+from app.components.forms import field_label
 from app.components.layout import layout
-from app.state import AuthState
+from app.components.leaflet_map import trinity_map
+from app.components.stay_fields import stay_fields
+from app.format import amenity_label, money, parse_date
+from app.state import AuthState, call, context
+from app.stay import StayParams
+from backend.errors import TrinityError
+from backend.services.search import SearchPage, SearchRequest, search_hotels
 
 ROUTE = "/"
 TITLE = "Trinity — hotels"
-DESCRIPTION = "Trinity: search and book hotels."
+DESCRIPTION = "Trinity: search and book hotels on a map."
+
+log = logging.getLogger("trinity.web.search")
+
+PAGE_SIZE = 30
+VIEWPORT_DEBOUNCE_MS = 300
+PRICE_DEBOUNCE_MS = 600
+SORTS = [
+    ("relevance", "Best match"),
+    ("price_asc", "Price: low to high"),
+    ("price_desc", "Price: high to low"),
+    ("rating_desc", "Top rated"),
+]
+SORT_VALUES = {value for value, _ in SORTS}
+AMENITY_FILTERS = ["wifi", "breakfast", "parking", "pool", "gym", "spa", "pet_friendly", "sea_view"]
+VIEWPORT_KEYS = ("ne_lat", "ne_lng", "sw_lat", "sw_lng")
 
 
-class IndexState(rx.State):
-    """State of the home page search placeholder."""
+@dataclass
+class HitCard:
+    id: int = 0
+    name: str = ""
+    place: str = ""  # "Lisbon, PT"
+    rating: float = 0.0
+    price: str = ""  # nightly, formatted
+    amenities: list[str] = field(default_factory=list)  # labels, a few
+    href: str = ""
+    lat: float = 0.0
+    lng: float = 0.0
 
-    destination: str = ""
 
-    @rx.event
-    def set_destination(self, value: str) -> None:
-        self.destination = value
+def parse_price(text: str | None) -> str:
+    """A price filter as typed: digits (and one dot) only, else empty."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return ""
+    if value < 0 or value != value or value == float("inf"):
+        return ""
+    return f"{value:g}"
+
+
+def parse_viewport(query: Mapping[str, str]) -> list[float]:
+    """[ne_lat, ne_lng, sw_lat, sw_lng] when all four corners are valid, else []."""
+    try:
+        ne_lat, ne_lng, sw_lat, sw_lng = (float(query[k]) for k in VIEWPORT_KEYS)
+    except (KeyError, ValueError):
+        return []
+    if not (-90 <= sw_lat < ne_lat <= 90 and -180 <= sw_lng < ne_lng <= 180):
+        return []
+    return [ne_lat, ne_lng, sw_lat, sw_lng]
+
+
+def viewport_from_map(view: Mapping[str, Any]) -> list[float]:
+    """The map's bounds, clamped to what the search accepts (the map can show more than a world)."""
+    try:
+        ne_lat = min(90.0, float(view["ne_lat"]))
+        sw_lat = max(-90.0, float(view["sw_lat"]))
+        ne_lng, sw_lng = float(view["ne_lng"]), float(view["sw_lng"])
+    except (KeyError, TypeError, ValueError):
+        return []
+    if ne_lng - sw_lng >= 360 or ne_lng > 180 or sw_lng < -180:
+        # Wider than the world, or across the antimeridian: the search takes the whole width.
+        ne_lng, sw_lng = 180.0, -180.0
+    return [round(v, 5) for v in (ne_lat, ne_lng, sw_lat, sw_lng)]
+
+
+class SearchState(rx.State):
+    ready: bool = False  # the first search has answered (the map mounts then)
+    loading: bool = False
+    error: str = ""
+    # Filters (as shown and as put into the URL).
+    place: str = ""
+    q: str = ""
+    check_in: str = ""
+    check_out: str = ""
+    guests: int = 2
+    min_price: str = ""
+    max_price: str = ""
+    amenities: list[str] = []  # noqa: RUF012 (a Reflex state var)
+    sort: str = "relevance"
+    viewport: list[float] = []  # noqa: RUF012 ([ne_lat, ne_lng, sw_lat, sw_lng] or none)
+    today: str = ""
+    # Results and the map.
+    hits: list[HitCard] = []  # noqa: RUF012
+    total: int = 0
+    total_exact: bool = True
+    hovered_id: int = 0
+    initial_bounds: list[list[float]] = []  # noqa: RUF012 (the view the map mounts with)
+    fit_bounds: list[list[float]] = []  # noqa: RUF012
+    fit_key: int = 0
+
+    # -- derived ------------------------------------------------------------------------------
 
     @rx.var
-    def search_hint(self) -> str:
-        where = self.destination.strip()
-        if where:
-            return f"Searching for stays in {where} is coming soon."
-        return "Search is coming soon: type a city to try it out."
+    def markers(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": hit.id,
+                "lat": hit.lat,
+                "lng": hit.lng,
+                "label": hit.price,
+                "title": f"{hit.name}, {hit.price} a night",
+                "active": hit.id == self.hovered_id,
+            }
+            for hit in self.hits
+        ]
+
+    @rx.var
+    def count_text(self) -> str:
+        if self.total == 0:
+            return "No hotels"
+        noun = "hotel" if self.total == 1 else "hotels"
+        more = "" if self.total_exact else "+"
+        if self.total > len(self.hits):
+            return f"Showing {len(self.hits)} of {self.total}{more} {noun}"
+        return f"{self.total}{more} {noun}"
+
+    @rx.var
+    def min_check_out(self) -> str:
+        day = parse_date(self.check_in)
+        return (day + timedelta(days=1)).isoformat() if day else self.today
+
+    @rx.var
+    def has_filters(self) -> bool:
+        return bool(self.q or self.min_price or self.max_price or self.amenities or self.viewport)
+
+    @rx.var
+    def map_badge(self) -> str:
+        return "Searching this area…" if self.loading else ""
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _stay(self) -> StayParams:
+        return StayParams(
+            date.fromisoformat(self.check_in), date.fromisoformat(self.check_out), self.guests
+        )
+
+    def _set_stay(self, stay: StayParams) -> None:
+        self.check_in = stay.check_in.isoformat()
+        self.check_out = stay.check_out.isoformat()
+        self.guests = stay.guests
+
+    def _query(self) -> dict[str, str]:
+        query: dict[str, str] = {}
+        if self.q:
+            query["q"] = self.q
+        query.update(self._stay().query())
+        if self.min_price:
+            query["min_price"] = self.min_price
+        if self.max_price:
+            query["max_price"] = self.max_price
+        if self.amenities:
+            query["amenities"] = ",".join(self.amenities)
+        if self.sort != "relevance":
+            query["sort"] = self.sort
+        if self.viewport:
+            query.update(zip(VIEWPORT_KEYS, (f"{v:g}" for v in self.viewport), strict=True))
+        return query
+
+    def _url(self) -> str:
+        return "/?" + urlencode(self._query())
+
+    def _request(self) -> SearchRequest:
+        stay = self._stay()
+        corners = dict(zip(VIEWPORT_KEYS, self.viewport, strict=True)) if self.viewport else {}
+        return SearchRequest(
+            q=self.q or None,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            guests=stay.guests,
+            min_price=float(self.min_price) if self.min_price else None,
+            max_price=float(self.max_price) if self.max_price else None,
+            amenities=tuple(self.amenities),
+            sort=self.sort,
+            limit=PAGE_SIZE,
+            **corners,
+        )
+
+    def _show(self, page: SearchPage) -> None:
+        query = urlencode(self._stay().query())
+        self.hits = [
+            HitCard(
+                id=hit.id,
+                name=hit.name,
+                place=f"{hit.city}, {hit.country}",
+                rating=hit.rating,
+                price=money(hit.price, hit.currency),
+                amenities=[amenity_label(a) for a in hit.amenities[:4]],
+                href=f"/hotel/{hit.id}?{query}",
+                lat=hit.lat,
+                lng=hit.lng,
+            )
+            for hit in page.hits
+        ]
+        self.total = page.total
+        self.total_exact = page.total_exact
+
+    def _fit_to_hits(self) -> None:
+        if not self.hits:
+            return
+        lats = [h.lat for h in self.hits]
+        lngs = [h.lng for h in self.hits]
+        self.fit_bounds = [[min(lats), min(lngs)], [max(lats), max(lngs)]]
+        self.fit_key += 1
+
+    async def _search(self, fit: bool = False) -> AsyncIterator[rx.event.EventSpec | None]:
+        """Search with the current filters: loading state, results or error, then the URL."""
+        self.loading = True
+        self.error = ""
+        yield
+        try:
+            page = await call(search_hotels, self._request())
+        except TrinityError as error:
+            self.error = error.message
+        except Exception:
+            log.exception("search failed")
+            self.error = "Search is unavailable right now. Please try again in a moment."
+        else:
+            self._show(page)
+            if fit:
+                self._fit_to_hits()
+        self.loading = False
+        self.ready = True
+        yield replace_url(self._url())
+
+    # -- events -------------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self) -> AsyncIterator[rx.event.EventSpec | None]:
+        params = self.router.url.query_parameters
+        today = context().clock().date()
+        self.today = today.isoformat()
+        self._set_stay(StayParams.from_query(params, today))
+        self.q = " ".join(params.get("q", "").split())[:200]
+        self.place = self.q
+        self.min_price = parse_price(params.get("min_price"))
+        self.max_price = parse_price(params.get("max_price"))
+        if self.min_price and self.max_price and float(self.min_price) > float(self.max_price):
+            self.min_price, self.max_price = self.max_price, self.min_price
+        self.amenities = sorted(
+            {a for a in params.get("amenities", "").split(",") if a in AMENITY_FILTERS}
+        )
+        sort = params.get("sort", "relevance")
+        self.sort = sort if sort in SORT_VALUES else "relevance"
+        self.viewport = parse_viewport(params)
+        self.hovered_id = 0
+        self.ready = False
+        if self.viewport:
+            ne_lat, ne_lng, sw_lat, sw_lng = self.viewport
+            self.initial_bounds = [[sw_lat, sw_lng], [ne_lat, ne_lng]]
+        else:
+            self.initial_bounds = []
+        async for update in self._search(fit=not self.viewport):
+            yield update
+
+    @rx.event
+    async def submit_place(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        """A new place: search it everywhere (no viewport) and fit the map to what was found."""
+        self.place = " ".join(str(form.get("place", "")).split())[:200]
+        self.q = self.place
+        self.viewport = []
+        async for update in self._search(fit=True):
+            yield update
+
+    @rx.event
+    def set_place(self, value: str) -> None:
+        self.place = value
+
+    @rx.event
+    async def set_viewport(self, view: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        if not view.get("user"):
+            return  # the app's own fit: the results already match
+        viewport = viewport_from_map(view)
+        if not viewport or viewport == self.viewport:
+            return
+        self.viewport = viewport
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_check_in(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        day = parse_date(value)
+        if day is None or day < date.fromisoformat(self.today):
+            return
+        self._set_stay(self._stay().with_check_in(day))
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_check_out(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        day = parse_date(value)
+        if day is None:
+            return
+        self._set_stay(self._stay().with_check_out(day))
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_guests(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        stay = self._stay()
+        self._set_stay(StayParams.from_query({**stay.query(), "guests": value}, stay.check_in))
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_min_price(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.min_price = parse_price(value)
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_max_price(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.max_price = parse_price(value)
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def toggle_amenity(
+        self, code: str, checked: bool
+    ) -> AsyncIterator[rx.event.EventSpec | None]:
+        chosen = set(self.amenities)
+        if checked:
+            chosen.add(code)
+        else:
+            chosen.discard(code)
+        self.amenities = sorted(chosen & set(AMENITY_FILTERS))
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def set_sort(self, value: str) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.sort = value if value in SORT_VALUES else "relevance"
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    async def clear_filters(self) -> AsyncIterator[rx.event.EventSpec | None]:
+        self.place = self.q = ""
+        self.min_price = self.max_price = ""
+        self.amenities = []
+        self.viewport = []
+        async for update in self._search(fit=True):
+            yield update
+
+    @rx.event
+    async def retry(self) -> AsyncIterator[rx.event.EventSpec | None]:
+        async for update in self._search():
+            yield update
+
+    @rx.event
+    def hover(self, hotel_id: int) -> None:
+        self.hovered_id = hotel_id
+
+    @rx.event
+    def open_hotel(self, hotel_id: int) -> rx.event.EventSpec | None:
+        hit = next((h for h in self.hits if h.id == hotel_id), None)
+        return rx.redirect(hit.href) if hit else None
 
 
-def search_box() -> rx.Component:
-    return rx.card(
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+
+def place_form() -> rx.Component:
+    return rx.form(
         rx.flex(
-            rx.input(
-                rx.input.slot(rx.icon("map-pin", size=16)),
-                placeholder="Where are you going?",
-                value=IndexState.destination,
-                on_change=IndexState.set_destination,
-                size="3",
-                width="100%",
-                aria_label="Destination",
+            rx.flex(
+                field_label("Where to?", "search-place"),
+                rx.input(
+                    id="search-place",
+                    name="place",
+                    value=SearchState.place,
+                    on_change=SearchState.set_place,
+                    placeholder="City or hotel name",
+                    auto_complete="off",
+                    size="3",
+                    width="100%",
+                ),
+                direction="column",
+                spacing="1",
+                flex="1",
             ),
-            rx.button(rx.icon("search", size=16), "Search", size="3", disabled=True),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            spacing="3",
+            rx.button(rx.icon("search", size=16), "Search", type="submit", size="3"),
+            align="end",
+            spacing="2",
             width="100%",
         ),
-        rx.text(
-            IndexState.search_hint,
-            size="2",
-            color_scheme="gray",
-            margin_top="0.75rem",
-            id="search-hint",
-        ),
-        size="3",
-        width="100%",
-        max_width="40rem",
+        on_submit=SearchState.submit_place,
+        aria_label="Search by place",
+        role="search",
     )
 
 
-def hero() -> rx.Component:
+def price_field(label: str, id: str, value: rx.Var[str], on_change: Any) -> rx.Component:
     return rx.flex(
-        rx.heading("Find your next stay", size=rx.breakpoints(initial="8", md="9"), align="center"),
-        rx.text(
-            "Hotels on a map, honest prices, and bookings that hold.",
-            size=rx.breakpoints(initial="3", md="5"),
-            color_scheme="gray",
-            align="center",
+        field_label(label, id),
+        rx.debounce_input(
+            rx.input(
+                id=id,
+                name=id,
+                type="number",
+                min=0,
+                step=5,
+                input_mode="numeric",
+                on_change=on_change,
+                placeholder="Any",
+                size="2",
+                width="100%",
+            ),
+            value=value,
+            debounce_timeout=PRICE_DEBOUNCE_MS,
         ),
-        search_box(),
         direction="column",
-        align="center",
-        spacing="5",
-        padding_y=rx.breakpoints(initial="1rem", md="3rem"),
+        spacing="1",
+        width="6.5rem",
+    )
+
+
+def sort_field() -> rx.Component:
+    return rx.flex(
+        field_label("Sort by", "search-sort"),
+        rx.el.select(
+            *[rx.el.option(label, value=value) for value, label in SORTS],
+            id="search-sort",
+            name="sort",
+            value=SearchState.sort,
+            on_change=SearchState.set_sort,
+            class_name="trinity-select",
+        ),
+        direction="column",
+        spacing="1",
+        min_width="11rem",
+    )
+
+
+def amenity_filters() -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend("Amenities", font_size="0.875rem", font_weight="500", margin_bottom="0.25rem"),
+        rx.flex(
+            *[
+                rx.checkbox(
+                    amenity_label(code),
+                    checked=SearchState.amenities.contains(code),
+                    on_change=lambda checked, code=code: SearchState.toggle_amenity(code, checked),
+                    size="2",
+                )
+                for code in AMENITY_FILTERS
+            ],
+            wrap="wrap",
+            spacing="4",
+        ),
+        border="none",
+        padding="0",
+        margin="0",
+    )
+
+
+def filters() -> rx.Component:
+    return rx.flex(
+        place_form(),
+        rx.flex(
+            stay_fields(
+                "search",
+                SearchState.check_in,
+                SearchState.check_out,
+                SearchState.guests,
+                SearchState.today,
+                SearchState.min_check_out,
+                SearchState.set_check_in,
+                SearchState.set_check_out,
+                SearchState.set_guests,
+            ),
+            rx.flex(
+                price_field("Min price", "search-min-price", SearchState.min_price, SearchState.set_min_price),
+                price_field("Max price", "search-max-price", SearchState.max_price, SearchState.set_max_price),
+                sort_field(),
+                spacing="3",
+                wrap="wrap",
+                align="end",
+            ),
+            direction="column",
+            spacing="3",
+        ),
+        amenity_filters(),
+        direction="column",
+        spacing="4",
+        id="search-filters",
+    )  # fmt: skip
+
+
+def hit_card(hit: HitCard) -> rx.Component:
+    active = SearchState.hovered_id == hit.id
+    return rx.link(
+        rx.card(
+            rx.flex(
+                rx.flex(
+                    rx.heading(hit.name, size="4", as_="h3"),
+                    rx.text(hit.place, size="2", color_scheme="gray"),
+                    rx.hstack(
+                        rx.icon("star", size=14, color=rx.color("amber", 9)),
+                        rx.text(hit.rating, size="2"),
+                        rx.text("·", size="2", color_scheme="gray"),
+                        rx.text(hit.amenities.join(" · "), size="1", color_scheme="gray"),
+                        align="center",
+                        spacing="1",
+                        wrap="wrap",
+                    ),
+                    direction="column",
+                    spacing="1",
+                    min_width="0",
+                ),
+                rx.flex(
+                    rx.text(hit.price, size="5", weight="bold", class_name="hit-price"),
+                    rx.text("per night", size="1", color_scheme="gray"),
+                    direction="column",
+                    align="end",
+                    flex_shrink="0",
+                ),
+                justify="between",
+                spacing="3",
+            ),
+            width="100%",
+            style={
+                "outline": rx.cond(active, f"2px solid {rx.color('accent', 9)}", "none"),
+                "transition": "outline-color 120ms ease",
+            },
+        ),
+        href=hit.href,
+        underline="none",
+        color="inherit",
+        on_mouse_enter=SearchState.hover(hit.id),
+        on_mouse_leave=SearchState.hover(0),
+        on_focus=SearchState.hover(hit.id),
+        on_blur=SearchState.hover(0),
+        id="hit-" + hit.id.to_string(),
+        class_name="search-hit",
+        custom_attrs={"data-active": active.to_string()},
+        aria_label=hit.name + ", " + hit.price + " per night",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.icon("map-pinned", size=32, color=rx.color("accent", 9)),
+            rx.heading("No hotels match", size="4", as_="h3"),
+            rx.text(
+                "Try zooming the map out, other dates, or fewer filters.",
+                color_scheme="gray",
+                size="2",
+            ),
+            rx.cond(
+                SearchState.has_filters,
+                rx.button("Clear filters", on_click=SearchState.clear_filters, variant="soft"),
+            ),
+            direction="column",
+            align="center",
+            spacing="2",
+            padding="1.5rem",
+        ),
+        id="search-empty",
+    )
+
+
+def error_state() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(SearchState.error, id="search-error"),
+        rx.button("Try again", on_click=SearchState.retry, size="2", width="fit-content"),
+        color_scheme="red",
+        role="alert",
+    )
+
+
+def results() -> rx.Component:
+    return rx.flex(
+        rx.hstack(
+            rx.heading(SearchState.count_text, size="4", as_="h2", id="search-count"),
+            rx.cond(SearchState.loading, rx.spinner(size="2")),
+            align="center",
+            spacing="3",
+            aria_live="polite",
+        ),
+        rx.cond(SearchState.error != "", error_state()),
+        rx.cond(
+            SearchState.ready,
+            rx.cond(
+                SearchState.hits.length() > 0,
+                rx.flex(
+                    rx.foreach(SearchState.hits, hit_card),
+                    direction="column",
+                    spacing="3",
+                    id="search-results",
+                    opacity=rx.cond(SearchState.loading, "0.6", "1"),
+                ),
+                rx.cond(SearchState.error == "", empty_state()),
+            ),
+            rx.flex(
+                *[rx.skeleton(height="5.5rem", width="100%") for _ in range(3)],
+                direction="column",
+                spacing="3",
+            ),
+        ),
+        direction="column",
+        spacing="3",
+        aria_busy=SearchState.loading,
+    )
+
+
+def search_map() -> rx.Component:
+    return rx.cond(
+        SearchState.ready,
+        trinity_map(
+            bounds=SearchState.initial_bounds,
+            center=[38.72, -9.14],
+            zoom=5,
+            fit_bounds=SearchState.fit_bounds,
+            fit_key=SearchState.fit_key,
+            markers=SearchState.markers,
+            badge=SearchState.map_badge,
+            label="Map of the results: move it to search that area",
+            on_viewport=SearchState.set_viewport.debounce(VIEWPORT_DEBOUNCE_MS),
+            on_marker_hover=SearchState.hover,
+            on_marker_click=SearchState.open_hotel,
+            id="search-map",
+            height="100%",
+            width="100%",
+        ),
+        rx.skeleton(height="100%", width="100%"),
     )
 
 
 def index() -> rx.Component:
-    return layout(hero())
+    return layout(
+        rx.grid(
+            rx.flex(filters(), results(), direction="column", spacing="5", min_width="0"),
+            rx.box(
+                search_map(),
+                position=rx.breakpoints(initial="relative", md="sticky"),
+                top=rx.breakpoints(initial="auto", md="5rem"),
+                height=rx.breakpoints(initial="45vh", md="calc(100vh - 7rem)"),
+                min_height="18rem",
+                border_radius="var(--radius-3)",
+                overflow="hidden",
+                border=f"1px solid {rx.color('gray', 5)}",
+                order=rx.breakpoints(initial="-1", md="0"),
+            ),
+            grid_template_columns=rx.breakpoints(initial="1fr", md="minmax(0, 5fr) minmax(0, 6fr)"),
+            spacing="5",
+            align_items="start",
+            width="100%",
+        ),
+        wide=True,
+    )
 
 
-ON_LOAD = [AuthState.load_session]
+ON_LOAD = [AuthState.load_session, SearchState.load]

@@ -29,7 +29,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
-from seed_data import SeededData, seed
+from seed_data import SeededData, seed, settings_for
+
+from backend.bootstrap import Context, build_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin"
@@ -108,6 +110,7 @@ def _server_env(port: int, data_dir: Path) -> dict[str, str]:
     env["TRINITY_DATA_DIR"] = str(data_dir)
     env["TRINITY_DEMO_HOTELS"] = "0"
     env["TRINITY_TILE_URL"] = ""  # no internet here: the map draws its offline outline only
+    env["RELAY_POLL_SECONDS"] = "0.2"  # the saga starts sooner after a checkout
     env.pop("REFLEX_REDIS_URL", None)
     path_parts = [str(TOOLS_BIN), str(Path(sys.executable).parent), env.get("PATH", "")]
     env["PATH"] = os.pathsep.join(p for p in path_parts if p)
@@ -193,6 +196,14 @@ def e2e_lock() -> Iterator[None]:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
     """A migrated SQLite data dir with the deterministic hotels and guests of seed_data.py."""
     return seed(tmp_path_factory.mktemp("trinity-data"))
+
+
+@pytest.fixture(scope="session")
+def backend(seeded: SeededData) -> Iterator[Context]:
+    """The services on the server's own database, for setting up a test's situation directly."""
+    ctx = build_context(settings_for(seeded.data_dir))
+    yield ctx
+    ctx.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import Any
 
 from backend.bootstrap import build_context
 from backend.db import migrate
+from backend.search.sync import reindex
 from backend.services import auth, hotels
 from backend.services.hotels import RoomTypeSpec
 from backend.settings import Mode, Settings
@@ -132,6 +133,7 @@ def seed(data_dir: Path) -> SeededData:
             data.hotels[key] = view.hotel.id or 0
             for room in view.room_types:
                 data.room_types[f"{key}/{room.name}"] = room.id
+        reindex(ctx, lambda _done: None)  # the search index, before the server starts
         for key, guest in GUESTS.items():
             token, _ = auth.register(ctx, guest.email, guest.password, guest.name)
             data.guests[key] = Guest(guest.email, guest.name, guest.password, token)

@@ -17,14 +17,13 @@ def test_home_page_renders_without_console_errors(app_server: str, page: Page, b
     nav = page.get_by_role("navigation", name="Main")
     for label in ("Search", "My trips", "Log in", "Sign up"):
         expect(nav.get_by_text(label, exact=True)).to_be_visible()
-    expect(page.get_by_text("Search is coming soon", exact=False)).to_be_visible()
+    expect(page.get_by_role("search", name="Search by place")).to_be_visible()
     expect(page.locator("footer")).to_be_visible()
 
     # Typing goes through the Reflex websocket and back: proves state sync on the single port.
-    page.get_by_label("Destination").fill("Lisbon")
-    expect(page.locator("#search-hint")).to_have_text(
-        re.compile(r"Searching for stays in Lisbon is coming soon")
-    )
+    page.get_by_label("Where to?").fill("Lisbon")
+    page.get_by_label("Where to?").press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q=Lisbon"))
 
     assert browser_log.errors == [], f"console errors: {browser_log.errors}"
 

@@ -1,0 +1,501 @@
+"""Checkout: the hold's countdown, a card form, then the order's saga timeline, live.
+
+After "Pay", a background task listens to the status bus (through app.live's per-process feed)
+and re-reads the order on every change of it, so the timeline moves pending -> paid -> confirmed
+(or failed / refunded) over the websocket, with no reload and no polling from the browser.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from app.components.countdown import countdown
+from app.components.forms import error_callout, field_label
+from app.components.layout import layout
+from app.format import parse_int, short_datetime
+from app.live import feed, next_change
+from app.pages.trips import TripRow, status_badge, trip_rows
+from app.state import AuthState, call
+from backend.errors import NotFound, TrinityError
+from backend.models import BookingStatus, OrderStatus
+from backend.services import booking, checkout
+from backend.services.checkout import CheckoutRequest, OrderView
+
+ROUTE = "/checkout/[booking_id]"
+TITLE = "Checkout — Trinity"
+
+TERMINAL = {OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.REFUNDED}
+WATCH_FOR_S = 15 * 60  # a page stops listening after this long (the order page still reads it)
+IDLE_RECHECK_S = 5.0  # with no change for this long, read the order once (missed messages)
+TEST_CARDS = [
+    ("4242 4242 4242 4242", "succeeds"),
+    ("4000 0000 0000 0002", "is declined"),
+    ("4000 0000 0000 9995", "is declined: insufficient funds"),
+]
+EVENT_LABELS = {
+    "OrderCreated": "Order created",
+    "PaymentSucceeded": "Payment accepted",
+    "PaymentFailed": "Payment declined",
+    "InventoryReserved": "Room confirmed",
+    "InventoryFailed": "Room could not be reserved",
+    "RefundIssued": "Refund issued",
+    "RefundFailed": "Refund failed",
+}
+EVENT_TONES = {
+    "PaymentSucceeded": "grass",
+    "InventoryReserved": "grass",
+    "PaymentFailed": "red",
+    "InventoryFailed": "red",
+    "RefundIssued": "amber",
+    "RefundFailed": "red",
+}
+STATUS_TEXT = {
+    "pending": "Processing your payment…",
+    "paid": "Payment accepted — confirming your room…",
+    "confirmed": "Your stay is confirmed. Enjoy your trip!",
+    "failed": "Your payment was declined, so the hold was released. Reserve again to retry.",
+    "refunded": "We could not reserve the room after all, so your payment was refunded.",
+}
+
+
+def event_label(event_type: str) -> str:
+    return EVENT_LABELS.get(event_type) or re.sub(r"(?<!^)(?=[A-Z])", " ", event_type).capitalize()
+
+
+@dataclass
+class TimelineEntry:
+    type: str = ""
+    label: str = ""
+    at: str = ""
+    detail: str = ""
+    tone: str = "gray"
+
+
+class CheckoutState(rx.State):
+    loaded: bool = False
+    not_found: bool = False
+    trip: TripRow = TripRow()
+    booking_status: str = ""
+    hold_deadline: str = ""  # ISO 8601 UTC, for the countdown
+    hold_expired: bool = False
+    paying: bool = False
+    card_error: str = ""
+    order_id: int = 0
+    order_status: str = ""
+    timeline: list[TimelineEntry] = []  # noqa: RUF012 (a Reflex state var)
+    _watching_order: int = 0
+
+    @rx.var
+    def can_pay(self) -> bool:
+        return self.booking_status == "held" and not self.hold_expired and self.order_id == 0
+
+    @rx.var
+    def status_text(self) -> str:
+        return STATUS_TEXT.get(self.order_status, "")
+
+    @rx.var
+    def status_tone(self) -> str:
+        return {"confirmed": "grass", "failed": "red", "refunded": "amber"}.get(
+            self.order_status, "blue"
+        )
+
+    @rx.var
+    def confirmation_text(self) -> str:
+        t = self.trip
+        return (
+            f"Trinity booking confirmation\n\nBooking #{t.id}\nOrder #{self.order_id}\n"
+            f"Hotel: {t.hotel_name}, {t.city}\nRoom: {t.room_name}\nDates: {t.dates}\n"
+            f"Guests: {t.guests}\nTotal paid: {t.total}\nStatus: {self.order_status}\n"
+        )
+
+    def _booking_id(self) -> int:
+        return parse_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
+
+    def _show_order(self, view: OrderView) -> None:
+        self.order_id = view.order.id or 0
+        self.order_status = str(view.order.status)
+        self.timeline = [
+            TimelineEntry(
+                type=e.type,
+                label=event_label(e.type),
+                at=short_datetime(e.at),
+                detail=e.detail,
+                tone=EVENT_TONES.get(e.type, "gray"),
+            )
+            for e in view.events
+        ]
+
+    async def _read_booking(self, user_id: int, booking_id: int) -> None:
+        found = await call(booking.get_booking, user_id, booking_id)
+        self.trip = (await trip_rows([found]))[0]
+        self.booking_status = str(found.status)
+        deadline = found.hold_expires_at
+        if deadline.tzinfo is None:
+            deadline = deadline.replace(tzinfo=UTC)
+        self.hold_deadline = deadline.isoformat()
+        self.hold_expired = found.status == BookingStatus.HELD and deadline <= datetime.now(UTC)
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        self.loaded = False
+        self.card_error = ""
+        self.paying = False
+        self.order_id = 0
+        self.order_status = ""
+        self.timeline = []
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if not user_id:
+            return session.login_redirect(self)
+        booking_id = self._booking_id()
+        try:
+            await self._read_booking(user_id, booking_id)
+        except NotFound:
+            self.not_found = True
+            self.loaded = True
+            return None
+        self.not_found = False
+        orders = await call(checkout.list_orders, user_id)
+        mine = next((o for o in orders if o.booking_id == booking_id), None)
+        if mine is not None:
+            self._show_order(await call(checkout.get_order, user_id, mine.id or 0))
+        self.loaded = True
+        if self.order_id and OrderStatus(self.order_status) not in TERMINAL:
+            return CheckoutState.watch_order
+        return None
+
+    @rx.event
+    async def pay(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
+        card = re.sub(r"[\s-]", "", str(form.get("card_number", "")))
+        if not card.isdigit() or not 12 <= len(card) <= 19:
+            self.card_error = "Please enter the card number: 12 to 19 digits."
+            return
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if not user_id:
+            yield session.login_redirect(self)
+            return
+        self.paying = True
+        self.card_error = ""
+        yield
+        try:
+            order = await call(checkout.checkout, CheckoutRequest(user_id, self.trip.id, card))
+        except TrinityError as error:
+            self.card_error = error.message
+            self.paying = False
+            return
+        self.order_id = order.id or 0
+        self.order_status = str(order.status)
+        self._show_order(await call(checkout.get_order, user_id, self.order_id))
+        self.paying = False
+        yield CheckoutState.watch_order
+
+    @rx.event
+    async def hold_ran_out(self) -> None:
+        """The countdown reached zero: read the booking again (the sweeper may have expired it)."""
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if user_id and self.trip.id:
+            try:
+                await self._read_booking(user_id, self.trip.id)
+            except NotFound:
+                self.not_found = True
+            self.hold_expired = True
+
+    @rx.event(background=True)
+    async def watch_order(self) -> None:
+        async with self:
+            session = await self.get_state(AuthState)
+            user_id = session.user_id
+            order_id = self.order_id
+            if not user_id or not order_id or self._watching_order == order_id:
+                return
+            self._watching_order = order_id
+        try:
+            await self._follow(user_id, order_id)
+        finally:
+            async with self:
+                if self._watching_order == order_id:
+                    self._watching_order = 0
+
+    async def _follow(self, user_id: int, order_id: int) -> None:
+        deadline = time.monotonic() + WATCH_FOR_S
+        async with feed.listen(user_id, order_id) as changes:
+            # Read after subscribing: a change in between is then either read or delivered.
+            view = await call(checkout.get_order, user_id, order_id)
+            while True:
+                async with self:
+                    if self.order_id != order_id:  # the page moved on to something else
+                        return
+                    self._show_order(view)
+                    if OrderStatus(view.order.status) in TERMINAL:
+                        await self._read_booking(user_id, self.trip.id)
+                        return
+                if time.monotonic() > deadline:
+                    return
+                await next_change(changes, IDLE_RECHECK_S)
+                view = await call(checkout.get_order, user_id, order_id)
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+
+def summary_card() -> rx.Component:
+    trip = CheckoutState.trip
+    return rx.card(
+        rx.flex(
+            rx.hstack(
+                rx.heading(trip.hotel_name, size="5", as_="h2"),
+                status_badge(trip),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+            ),
+            rx.text(trip.room_name, " · ", trip.guests, " guests · ", trip.city, size="2"),
+            rx.text(trip.dates, size="2", color_scheme="gray"),
+            rx.separator(size="4"),
+            rx.hstack(
+                rx.text("Total", weight="medium"),
+                rx.text(trip.total, size="5", weight="bold", id="checkout-total"),
+                justify="between",
+                width="100%",
+            ),
+            direction="column",
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
+def hold_timer() -> rx.Component:
+    return rx.cond(
+        (CheckoutState.booking_status == "held") & (CheckoutState.order_status != "confirmed"),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("timer")),
+            rx.callout.text(
+                "Your room is held for ",
+                rx.text.strong(
+                    countdown(
+                        deadline=CheckoutState.hold_deadline,
+                        expired_text="0:00",
+                        on_expire=CheckoutState.hold_ran_out,
+                        id="hold-countdown",
+                    )
+                ),
+                ". Pay before the hold runs out.",
+            ),
+            color_scheme=rx.cond(CheckoutState.hold_expired, "red", "amber"),
+            width="100%",
+        ),
+    )
+
+
+def card_form() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            field_label("Card number", "card-number"),
+            rx.input(
+                id="card-number",
+                name="card_number",
+                auto_complete="cc-number",
+                input_mode="numeric",
+                placeholder="4242 4242 4242 4242",
+                size="3",
+                width="100%",
+                required=True,
+                aria_describedby="card-hint",
+            ),
+            rx.text(
+                "Test cards: ",
+                *[
+                    rx.fragment(rx.code(number), f" {outcome}", "; " if i < 2 else ".")
+                    for i, (number, outcome) in enumerate(TEST_CARDS)
+                ],
+                size="1",
+                color_scheme="gray",
+                id="card-hint",
+            ),
+            rx.cond(
+                CheckoutState.card_error != "",
+                error_callout(CheckoutState.card_error, id="card-error"),
+            ),
+            rx.button(
+                rx.icon("lock", size=16),
+                "Pay ",
+                CheckoutState.trip.total,
+                type="submit",
+                size="3",
+                loading=CheckoutState.paying,
+                width="100%",
+            ),
+            direction="column",
+            spacing="2",
+        ),
+        on_submit=CheckoutState.pay,
+        reset_on_submit=False,
+        aria_label="Payment",
+    )
+
+
+def timeline_item(entry: TimelineEntry) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.box(
+                width="0.75rem",
+                height="0.75rem",
+                border_radius="999px",
+                background_color=rx.color(entry.tone, 9),
+                flex_shrink="0",
+                margin_top="0.35rem",
+            ),
+            rx.flex(
+                rx.text(entry.label, weight="medium", class_name="timeline-label"),
+                rx.text(entry.at, size="1", color_scheme="gray"),
+                rx.cond(entry.detail != "", rx.text(entry.detail, size="2", color_scheme="gray")),
+                direction="column",
+            ),
+            align="start",
+            spacing="3",
+        ),
+        custom_attrs={"data-event": entry.type},
+    )
+
+
+def order_panel() -> rx.Component:
+    return rx.cond(
+        CheckoutState.order_id > 0,
+        rx.card(
+            rx.flex(
+                rx.hstack(
+                    rx.heading("Order #", CheckoutState.order_id, size="4", as_="h2"),
+                    rx.badge(
+                        CheckoutState.order_status,
+                        color_scheme=CheckoutState.status_tone,
+                        size="2",
+                        id="order-status",
+                        text_transform="capitalize",
+                    ),
+                    align="center",
+                    spacing="3",
+                ),
+                rx.callout(
+                    CheckoutState.status_text,
+                    icon=rx.cond(CheckoutState.order_status == "confirmed", "circle-check", "info"),
+                    color_scheme=CheckoutState.status_tone,
+                    id="order-message",
+                    role="status",
+                ),
+                rx.el.ol(
+                    rx.foreach(CheckoutState.timeline, timeline_item),
+                    id="order-timeline",
+                    aria_label="Order timeline",
+                    style={
+                        "listStyle": "none",
+                        "padding": 0,
+                        "margin": 0,
+                        "display": "grid",
+                        "gap": "0.75rem",
+                    },
+                ),
+                rx.cond(
+                    CheckoutState.order_status == "confirmed",
+                    rx.button(
+                        rx.icon("download", size=16),
+                        "Download confirmation",
+                        variant="soft",
+                        on_click=rx.download(
+                            data=CheckoutState.confirmation_text,
+                            filename="trinity-confirmation.txt",
+                        ),
+                    ),
+                ),
+                direction="column",
+                spacing="4",
+            ),
+            width="100%",
+            aria_live="polite",
+        ),
+    )
+
+
+def payment_panel() -> rx.Component:
+    return rx.cond(
+        CheckoutState.can_pay,
+        rx.card(
+            rx.flex(
+                rx.heading("Pay by card", size="4", as_="h2"),
+                card_form(),
+                direction="column",
+                spacing="3",
+            ),
+            width="100%",
+        ),
+        rx.cond(
+            CheckoutState.order_id == 0,
+            rx.callout(
+                rx.cond(
+                    CheckoutState.hold_expired,
+                    "This hold has expired: the room went back on sale.",
+                    "This booking cannot be paid any more.",
+                ),
+                icon="circle-alert",
+                color_scheme="gray",
+                id="not-payable",
+            ),
+        ),
+    )
+
+
+def checkout_view() -> rx.Component:
+    return rx.flex(
+        rx.heading("Checkout", size="8", as_="h1"),
+        rx.grid(
+            rx.flex(summary_card(), hold_timer(), direction="column", spacing="4"),
+            rx.flex(order_panel(), payment_panel(), direction="column", spacing="4"),
+            grid_template_columns=rx.breakpoints(initial="1fr", md="1fr 1fr"),
+            spacing="5",
+            width="100%",
+        ),
+        direction="column",
+        spacing="5",
+    )
+
+
+def not_found_view() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.flex(
+                rx.icon("search-x", size=32),
+                rx.heading("Booking not found", size="6", as_="h1"),
+                rx.text("There is no booking with this number in your account."),
+                rx.link("Go to my trips", href="/trips"),
+                direction="column",
+                align="center",
+                spacing="3",
+            ),
+            size="4",
+            id="booking-not-found",
+        )
+    )
+
+
+def checkout_page() -> rx.Component:
+    return layout(
+        rx.cond(
+            CheckoutState.loaded,
+            rx.cond(CheckoutState.not_found, not_found_view(), checkout_view()),
+            rx.center(rx.spinner(size="3"), padding="4rem"),
+        )
+    )
+
+
+ON_LOAD = [AuthState.load_session, CheckoutState.load]

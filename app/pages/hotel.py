@@ -1,0 +1,497 @@
+"""Hotel page: description, amenities, location, room types with availability, and "Reserve".
+
+Reserve is optimistic: the room's free count drops at once, and rolls back with a message when the
+hold fails (sold out, or the rooms are busy: then a retry button). The stay (dates, guests) lives in
+the URL query, so a reload or a shared link shows the same stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import quote, urlencode
+
+import reflex as rx
+
+from app.browser import replace_url
+from app.components.forms import error_callout
+from app.components.layout import layout
+from app.components.leaflet_map import trinity_map
+from app.components.stay_fields import stay_fields
+from app.format import amenity_icon, amenity_label, money, nights_label, parse_date, parse_int
+from app.state import LOGIN_ROUTE, AuthState, call, context
+from app.stay import StayParams
+from backend.errors import Busy, NotFound, SoldOut, TrinityError
+from backend.services import booking, hotels
+from backend.services.booking import HoldRequest
+from backend.services.hotels import Stay
+
+ROUTE = "/hotel/[hotel_id]"
+TITLE = "Hotel — Trinity"
+
+
+@dataclass
+class Amenity:
+    code: str = ""
+    label: str = ""
+    icon: str = "check"
+
+
+@dataclass
+class RoomRow:
+    id: int = 0
+    name: str = ""
+    capacity: int = 1
+    rooms: int = 0
+    available: int = 0
+    price: str = ""  # nightly, formatted
+    total: str = ""  # for the chosen stay, formatted
+    pending: bool = False
+
+
+@dataclass
+class HotelInfo:
+    id: int = 0
+    name: str = ""
+    city: str = ""
+    country: str = ""
+    description: str = ""
+    rating: float = 0.0
+    lat: float = 0.0
+    lng: float = 0.0
+    currency: str = "EUR"
+    amenities: list[Amenity] = field(default_factory=list)
+
+
+class HotelState(rx.State):
+    loaded: bool = False
+    not_found: bool = False
+    hotel: HotelInfo = HotelInfo()
+    rooms: list[RoomRow] = []  # noqa: RUF012 (a Reflex state var)
+    check_in: str = ""
+    check_out: str = ""
+    guests: int = 2
+    nights: int = 0
+    stay_error: str = ""
+    # Outcome of the last reservation attempt.
+    message: str = ""
+    message_kind: str = ""  # "sold_out", "busy", "error"
+    retry_room_id: int = 0
+    today: str = ""
+
+    @rx.var
+    def min_check_out(self) -> str:
+        day = parse_date(self.check_in)
+        return (day.fromordinal(day.toordinal() + 1)).isoformat() if day else self.today
+
+    @rx.var
+    def nights_text(self) -> str:
+        return nights_label(self.nights)
+
+    @rx.var
+    def map_marker(self) -> list[dict]:
+        if not self.loaded or self.not_found:
+            return []
+        # Room types come cheapest first.
+        label = f"from {self.rooms[0].price}" if self.rooms else self.hotel.name
+        return [
+            {
+                "id": self.hotel.id,
+                "lat": self.hotel.lat,
+                "lng": self.hotel.lng,
+                "label": label,
+                "title": self.hotel.name,
+                "active": True,
+            }
+        ]
+
+    def _hotel_id(self) -> int:
+        return parse_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
+
+    def _stay(self) -> StayParams:
+        return StayParams(
+            date.fromisoformat(self.check_in), date.fromisoformat(self.check_out), self.guests
+        )
+
+    def _set_stay(self, stay: StayParams) -> None:
+        self.check_in = stay.check_in.isoformat()
+        self.check_out = stay.check_out.isoformat()
+        self.guests = stay.guests
+        self.nights = stay.nights
+
+    def _page_url(self) -> str:
+        return f"/hotel/{self.hotel.id or self._hotel_id()}?{urlencode(self._stay().query())}"
+
+    async def _refresh(self) -> None:
+        """Load the hotel and its availability for the current stay."""
+        hotel_id = self._hotel_id()
+        stay = self._stay()
+        try:
+            view = await call(
+                hotels.get_hotel, hotel_id, Stay(stay.check_in, stay.check_out, stay.guests)
+            )
+        except NotFound:
+            self.not_found = True
+            self.loaded = True
+            self.rooms = []
+            return
+        except TrinityError as error:
+            self.stay_error = error.message
+            self.loaded = True
+            return
+        h = view.hotel
+        self.stay_error = ""
+        self.not_found = False
+        self.hotel = HotelInfo(
+            id=h.id or 0,
+            name=h.name,
+            city=h.city,
+            country=h.country,
+            description=h.description,
+            rating=h.rating,
+            lat=h.lat,
+            lng=h.lng,
+            currency=h.currency,
+            amenities=[Amenity(a, amenity_label(a), amenity_icon(a)) for a in h.amenities],
+        )
+        self.rooms = [
+            RoomRow(
+                id=rt.id,
+                name=rt.name,
+                capacity=rt.capacity,
+                rooms=rt.rooms,
+                available=rt.available or 0,
+                price=money(rt.price, h.currency),
+                total=money(rt.price * stay.nights, h.currency),
+            )
+            for rt in view.room_types
+        ]
+        self.loaded = True
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        self.loaded = False
+        self.message = ""
+        self.message_kind = ""
+        self.retry_room_id = 0
+        today = context().clock().date()
+        self.today = today.isoformat()
+        self._set_stay(StayParams.from_query(self.router.url.query_parameters, today))
+        await self._refresh()
+        if self.not_found:
+            return None
+        # The canonical URL carries the stay, so a copied link shows the same dates.
+        return replace_url(self._page_url())
+
+    async def _change_stay(self, stay: StayParams) -> rx.event.EventSpec:
+        self._set_stay(stay)
+        self.message = ""
+        await self._refresh()
+        return replace_url(self._page_url())
+
+    @rx.event
+    async def set_check_in(self, value: str) -> rx.event.EventSpec | None:
+        day = parse_date(value)
+        if day is None or day < context().clock().date():
+            return None
+        return await self._change_stay(self._stay().with_check_in(day))
+
+    @rx.event
+    async def set_check_out(self, value: str) -> rx.event.EventSpec | None:
+        day = parse_date(value)
+        if day is None:
+            return None
+        return await self._change_stay(self._stay().with_check_out(day))
+
+    @rx.event
+    async def set_guests(self, value: str) -> rx.event.EventSpec | None:
+        guests = parse_int(value)
+        if guests is None:
+            return None
+        stay = self._stay()
+        return await self._change_stay(StayParams(stay.check_in, stay.check_out, guests))
+
+    def _row(self, room_id: int) -> RoomRow | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    @rx.event
+    async def reserve(self, room_id: int) -> AsyncIterator[rx.event.EventSpec | None]:
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if not user_id:
+            yield rx.redirect(f"{LOGIN_ROUTE}?next={quote(self._page_url(), safe='')}")
+            return
+        row = self._row(room_id)
+        if row is None or row.pending:
+            return
+        # Optimistic: show the room as taken before the server has answered.
+        previous = row.available
+        row.available = max(0, previous - 1)
+        row.pending = True
+        self.rooms = list(self.rooms)
+        self.message = ""
+        self.message_kind = ""
+        self.retry_room_id = 0
+        yield
+        stay = self._stay()
+        request = HoldRequest(user_id, room_id, stay.check_in, stay.check_out, stay.guests)
+        try:
+            held = await call(booking.hold_room, request)
+        except (SoldOut, Busy, TrinityError) as error:
+            row = self._row(room_id)
+            if row is not None:  # roll back
+                row.available = previous
+                row.pending = False
+                self.rooms = list(self.rooms)
+            if isinstance(error, SoldOut):
+                self.message_kind = "sold_out"
+                self.message = f"Sorry, it's sold out: {error.message}"
+            elif isinstance(error, Busy):
+                self.message_kind = "busy"
+                self.message = "Many guests are booking this room right now. Please try again."
+                self.retry_room_id = room_id
+            else:
+                self.message_kind = "error"
+                self.message = error.message
+            yield
+            if isinstance(error, SoldOut):
+                await self._refresh()  # the real count, now that someone else has the room
+            return
+        row = self._row(room_id)
+        if row is not None:
+            row.pending = False
+            self.rooms = list(self.rooms)
+        yield rx.redirect(f"/checkout/{held.id}")
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+
+def amenity_badge(amenity: Amenity) -> rx.Component:
+    return rx.badge(
+        rx.icon(amenity.icon, size=14),
+        amenity.label,
+        size="2",
+        variant="soft",
+        color_scheme="gray",
+    )
+
+
+def hotel_header() -> rx.Component:
+    return rx.flex(
+        rx.heading(HotelState.hotel.name, size="8", as_="h1", id="hotel-name"),
+        rx.hstack(
+            rx.icon("map-pin", size=16),
+            rx.text(HotelState.hotel.city, ", ", HotelState.hotel.country),
+            rx.text("·"),
+            rx.icon("star", size=16, color=rx.color("amber", 9)),
+            rx.text(HotelState.hotel.rating, aria_label="rating"),
+            align="center",
+            spacing="2",
+            color=rx.color("gray", 11),
+        ),
+        direction="column",
+        spacing="2",
+    )
+
+
+def about_section() -> rx.Component:
+    return rx.flex(
+        rx.heading("About this stay", size="5", as_="h2"),
+        rx.text(HotelState.hotel.description, size="3", id="hotel-description"),
+        rx.heading("Amenities", size="4", as_="h3", margin_top="0.5rem"),
+        rx.flex(
+            rx.foreach(HotelState.hotel.amenities, amenity_badge),
+            wrap="wrap",
+            spacing="2",
+            id="hotel-amenities",
+        ),
+        direction="column",
+        spacing="3",
+    )
+
+
+def location_section() -> rx.Component:
+    return rx.flex(
+        rx.heading("Location", size="5", as_="h2"),
+        trinity_map(
+            center=[HotelState.hotel.lat, HotelState.hotel.lng],
+            zoom=13,
+            markers=HotelState.map_marker,
+            label="Map of the hotel's location",
+            height="16rem",
+            width="100%",
+            border_radius="var(--radius-3)",
+            overflow="hidden",
+            border=f"1px solid {rx.color('gray', 5)}",
+            id="hotel-map",
+        ),
+        direction="column",
+        spacing="3",
+    )
+
+
+def availability_text(room: RoomRow) -> rx.Component:
+    return rx.text(
+        rx.cond(
+            room.pending,
+            room.available.to_string() + " of " + room.rooms.to_string() + " free — reserving…",
+            rx.cond(
+                room.available > 0,
+                room.available.to_string() + " of " + room.rooms.to_string() + " free",
+                "Sold out for these dates",
+            ),
+        ),
+        id="available-" + room.id.to_string(),
+        size="2",
+        weight="medium",
+        color=rx.cond(room.available > 0, rx.color("grass", 11), rx.color("red", 11)),
+        custom_attrs={"data-pending": room.pending.to_string()},
+    )
+
+
+def room_card(room: RoomRow) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.flex(
+                rx.heading(room.name, size="4", as_="h3"),
+                rx.text("Sleeps ", room.capacity, size="2", color_scheme="gray"),
+                availability_text(room),
+                direction="column",
+                spacing="1",
+            ),
+            rx.flex(
+                rx.text(
+                    rx.text.strong(room.price),
+                    " / night",
+                    size="3",
+                    id="price-" + room.id.to_string(),
+                ),
+                rx.text(
+                    room.total,
+                    " total for ",
+                    HotelState.nights_text,
+                    size="2",
+                    color_scheme="gray",
+                    id="total-" + room.id.to_string(),
+                ),
+                rx.button(
+                    rx.cond(room.pending, "Reserving…", "Reserve"),
+                    on_click=HotelState.reserve(room.id),
+                    disabled=(room.available <= 0) | room.pending,
+                    loading=room.pending,
+                    size="3",
+                    aria_label="Reserve " + room.name,
+                ),
+                direction="column",
+                align=rx.breakpoints(initial="start", sm="end"),
+                spacing="2",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            justify="between",
+            spacing="3",
+        ),
+        id="room-" + room.id.to_string(),
+        width="100%",
+    )
+
+
+def reservation_message() -> rx.Component:
+    return rx.cond(
+        HotelState.message != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(HotelState.message, id="reserve-message"),
+            rx.cond(
+                HotelState.message_kind == "busy",
+                rx.button(
+                    "Try again",
+                    on_click=HotelState.reserve(HotelState.retry_room_id),
+                    size="2",
+                    variant="solid",
+                    width="fit-content",
+                ),
+            ),
+            color_scheme=rx.cond(HotelState.message_kind == "busy", "amber", "red"),
+            role="alert",
+            width="100%",
+        ),
+    )
+
+
+def rooms_section() -> rx.Component:
+    return rx.flex(
+        rx.heading("Rooms", size="5", as_="h2"),
+        rx.card(
+            stay_fields(
+                "hotel",
+                HotelState.check_in,
+                HotelState.check_out,
+                HotelState.guests,
+                HotelState.today,
+                HotelState.min_check_out,
+                HotelState.set_check_in,
+                HotelState.set_check_out,
+                HotelState.set_guests,
+            ),
+            variant="surface",
+        ),
+        rx.cond(HotelState.stay_error != "", error_callout(HotelState.stay_error)),
+        reservation_message(),
+        rx.cond(
+            HotelState.rooms.length() > 0,
+            rx.flex(rx.foreach(HotelState.rooms, room_card), direction="column", spacing="3"),
+            rx.text("No room here fits that many guests.", color_scheme="gray", id="no-rooms"),
+        ),
+        direction="column",
+        spacing="4",
+        id="rooms",
+    )
+
+
+def not_found_view() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.flex(
+                rx.icon("search-x", size=32),
+                rx.heading("Hotel not found", size="6", as_="h1"),
+                rx.text("This hotel does not exist (any more)."),
+                rx.link("Back to search", href="/"),
+                direction="column",
+                align="center",
+                spacing="3",
+            ),
+            size="4",
+        )
+    )
+
+
+def hotel_view() -> rx.Component:
+    return rx.flex(
+        hotel_header(),
+        rx.grid(
+            rx.flex(about_section(), rooms_section(), direction="column", spacing="6"),
+            location_section(),
+            grid_template_columns=rx.breakpoints(initial="1fr", md="3fr 2fr"),
+            spacing="6",
+            width="100%",
+        ),
+        direction="column",
+        spacing="5",
+    )
+
+
+def hotel_page() -> rx.Component:
+    return layout(
+        rx.cond(
+            HotelState.loaded,
+            rx.cond(HotelState.not_found, not_found_view(), hotel_view()),
+            rx.center(rx.spinner(size="3"), padding="4rem"),
+        )
+    )
+
+
+ON_LOAD = [AuthState.load_session, HotelState.load]

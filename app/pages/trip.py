@@ -1,0 +1,113 @@
+"""One of my bookings: its details, or "not found" (also for another guest's booking)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.components.layout import layout
+from app.format import parse_int
+from app.pages.trips import TripRow, status_badge, trip_rows
+from app.state import AuthState, call
+from backend.errors import NotFound
+from backend.services import booking
+
+ROUTE = "/trips/[booking_id]"
+TITLE = "Booking — Trinity"
+
+
+class TripState(rx.State):
+    loaded: bool = False
+    not_found: bool = False
+    trip: TripRow = TripRow()
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        self.loaded = False
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if not user_id:
+            return session.login_redirect(self)
+        booking_id = parse_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
+        try:
+            found = await call(booking.get_booking, user_id, booking_id)
+        except NotFound:
+            self.not_found = True
+        else:
+            self.not_found = False
+            self.trip = (await trip_rows([found]))[0]
+        self.loaded = True
+        return None
+
+
+def detail(label: str, value: rx.Var | str) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
+
+
+def trip_view() -> rx.Component:
+    trip = TripState.trip
+    return rx.card(
+        rx.flex(
+            rx.hstack(
+                rx.heading("Booking #", trip.id, size="7", as_="h1"),
+                status_badge(trip),
+                align="center",
+                spacing="3",
+            ),
+            rx.data_list.root(
+                detail(
+                    "Hotel", rx.link(trip.hotel_name, href="/hotel/" + trip.hotel_id.to_string())
+                ),
+                detail("Room", trip.room_name),
+                detail("Dates", trip.dates),
+                detail("Guests", trip.guests.to_string()),
+                detail("Total", trip.total),
+            ),
+            rx.cond(trip.note != "", rx.text(trip.note, color=rx.color("amber", 11))),
+            rx.hstack(
+                rx.link(
+                    rx.cond(trip.status == "held", "Pay for this hold", "Payment and order status"),
+                    href="/checkout/" + trip.id.to_string(),
+                ),
+                rx.link("← All my trips", href="/trips"),
+                spacing="5",
+                wrap="wrap",
+            ),
+            direction="column",
+            spacing="4",
+        ),
+        size="4",
+        width="100%",
+        max_width="40rem",
+        id="trip-detail",
+    )
+
+
+def not_found_view() -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.icon("search-x", size=32),
+            rx.heading("Booking not found", size="6", as_="h1"),
+            rx.text("There is no booking with this number in your account."),
+            rx.link("Go to my trips", href="/trips"),
+            direction="column",
+            align="center",
+            spacing="3",
+        ),
+        size="4",
+        id="booking-not-found",
+    )
+
+
+def trip_page() -> rx.Component:
+    return layout(
+        rx.center(
+            rx.cond(
+                TripState.loaded,
+                rx.cond(TripState.not_found, not_found_view(), trip_view()),
+                rx.spinner(size="3"),
+            )
+        )
+    )
+
+
+ON_LOAD = [AuthState.load_session, TripState.load]

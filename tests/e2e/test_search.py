@@ -1,0 +1,140 @@
+"""Search in the browser: filters and map moves change the results, the URL restores the view,
+the list and the map highlight each other, and the empty state."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+# A viewport around central Lisbon: Alfama, Baixa and Belém (Sintra lies west of it).
+LISBON = "ne_lat=38.73&ne_lng=-9.1&sw_lat=38.68&sw_lng=-9.25"
+
+
+def hit_names(page: Page) -> list[str]:
+    return page.locator(".search-hit h3").all_inner_texts()
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def expect_in_url(page: Page, **params: str) -> None:
+    """Wait until the address bar carries these query parameters (written after the results)."""
+    for key, value in params.items():
+        expect(page).to_have_url(re.compile(rf"[?&]{key}={re.escape(value)}(&|$)"))
+
+
+def test_filters_change_results_and_a_reload_restores_them(
+    app_server: str, page: Page, browser_log
+) -> None:
+    page.goto(app_server + "/?q=lisbon")
+    count = page.locator("#search-count")
+    expect(count).to_have_text("3 hotels")
+    expect(page.locator(".trinity-price-marker")).to_have_count(3)
+
+    page.get_by_label("Max price").fill("100")
+    expect(count).to_have_text("2 hotels")
+    expect_in_url(page, max_price="100")
+
+    page.get_by_label("Sort by").select_option("price_asc")
+    expect(page.locator(".search-hit h3").first).to_have_text("Belém Budget Inn")
+    assert hit_names(page) == ["Belém Budget Inn", "Alfama Riverside"]
+
+    page.get_by_role("checkbox", name="Breakfast").click()
+    expect(count).to_have_text("1 hotel")
+    expect(page.locator(".trinity-price-marker")).to_have_text(["€95"])
+    expect_in_url(page, q="lisbon", amenities="breakfast", sort="price_asc", guests="2")
+
+    page.reload()
+    expect(count).to_have_text("1 hotel")
+    expect(page.get_by_label("Where to?")).to_have_value("lisbon")
+    expect(page.get_by_label("Max price")).to_have_value("100")
+    expect(page.get_by_role("checkbox", name="Breakfast")).to_be_checked()
+    expect(page.get_by_label("Sort by")).to_have_value("price_asc")
+    assert hit_names(page) == ["Alfama Riverside"]
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+
+
+def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) -> None:
+    page.goto(app_server + "/?q=lisbon&sort=price_asc")
+    expect(page.locator("#search-count")).to_have_text("3 hotels")
+    # The list highlights the map: hovering a card marks its price marker.
+    page.locator(".search-hit").filter(has_text="Baixa Grand Hotel").hover()
+    baixa_marker = page.locator(".trinity-price-marker", has_text="€180")
+    expect(baixa_marker).to_have_class(re.compile(r"\bis-active\b"))
+
+    # And back: hovering a marker (Belém stands alone in the west) marks its card.
+    marker = page.locator(".trinity-price-marker", has_text="€55")
+    marker.hover()
+    expect(page.locator(".search-hit").filter(has_text="Belém Budget Inn")).to_have_attribute(
+        "data-active", "true"
+    )
+    expect(baixa_marker).not_to_have_class(re.compile(r"\bis-active\b"))
+
+    marker.click()
+    expect(page).to_have_url(re.compile(r"/hotel/\d+\?check_in="))
+    expect(page.get_by_role("heading", name="Belém Budget Inn")).to_be_visible()
+
+
+def test_map_moves_change_results_and_the_url_keeps_the_viewport(
+    app_server: str, page: Page, browser_log
+) -> None:
+    page.goto(f"{app_server}/?{LISBON}")
+    count = page.locator("#search-count")
+    expect(count).to_have_text("3 hotels")
+
+    # Drag the map left until Belém (the westernmost) leaves the view.
+    box = page.locator("#search-map").bounding_box()
+    belem = page.locator(".trinity-price-marker", has_text="€55").bounding_box()
+    assert box and belem
+    distance = belem["x"] - box["x"] + belem["width"] + 40
+    start_x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2
+    page.mouse.move(start_x, y)
+    page.mouse.down()
+    page.mouse.move(start_x - distance / 2, y, steps=5)
+    page.mouse.move(start_x - distance, y, steps=5)
+    page.mouse.up()
+    expect(count).to_have_text("2 hotels")
+    assert "Belém Budget Inn" not in hit_names(page)
+    expect(page).not_to_have_url(re.compile(r"sw_lng=-9\.25(&|$)"))
+    assert float(query(page)["sw_lng"][0]) > -9.25
+
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Zoom out").click()
+    expect(page.locator(".search-hit")).not_to_have_count(2)
+    zoomed_names = hit_names(page)
+    assert len(zoomed_names) > 2, zoomed_names
+    expect(count).not_to_be_empty()
+    page.wait_for_function("!document.querySelector('[aria-busy=true]')")
+    zoomed = query(page)
+
+    page.reload()
+    expect(page.locator(".search-hit")).to_have_count(len(zoomed_names))
+    assert sorted(hit_names(page)) == sorted(zoomed_names)
+    assert {k: zoomed[k] for k in ("ne_lat", "ne_lng", "sw_lat", "sw_lng")} == {
+        k: query(page)[k] for k in ("ne_lat", "ne_lng", "sw_lat", "sw_lng")
+    }
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+
+
+def test_no_match_shows_the_empty_state_and_clearing_brings_results_back(
+    app_server: str, page: Page
+) -> None:
+    page.goto(app_server + "/")
+    expect(page.locator(".search-hit").first).to_be_visible()
+    page.get_by_label("Where to?").fill("Atlantis")
+    page.get_by_label("Where to?").press("Enter")
+    expect(page.locator("#search-empty")).to_contain_text("No hotels match")
+    expect(page.locator("#search-count")).to_have_text("No hotels")
+    expect(page.locator(".trinity-price-marker")).to_have_count(0)
+    expect_in_url(page, q="Atlantis")
+
+    page.get_by_role("button", name="Clear filters").click()
+    expect(page.locator(".search-hit").first).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"[?&]q="))
