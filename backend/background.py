@@ -10,11 +10,18 @@ import threading
 from collections.abc import Callable
 
 from backend.bootstrap import Context
+from backend.search.sync import run_sync
 from backend.settings import Mode
 from backend.sweeper import run_sweeper
+from workers.saga import run_relay, run_saga_worker
 
 Role = Callable[[Context, threading.Event], None]
-IN_PROCESS_ROLES: dict[str, Role] = {"sweeper": run_sweeper}
+IN_PROCESS_ROLES: dict[str, Role] = {
+    "sweeper": run_sweeper,
+    "relay": run_relay,  # flow 3: outbox -> StubBroker
+    "saga-worker": run_saga_worker,  # flow 3: dramatiq Worker on every saga queue
+    "search-sync": run_sync,  # flow 2: hotel_changes -> embedded search index
+}
 
 
 def start_in_process_roles(ctx: Context) -> Callable[[], None]:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -118,6 +119,92 @@ def sweeper_command() -> None:
         run_sweeper(get_context(), stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _run_until_signalled(name: str, role: Callable[[threading.Event], None]) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print(f"{name} running; Ctrl-C stops it")
+    role(stop)
+
+
+@cli.command("relay")
+def relay_command() -> None:
+    """Publish the outbox to the broker forever (flow 3; its own process in full mode)."""
+    from workers.saga import run_relay
+
+    ctx = get_context()
+    _run_until_signalled("relay", lambda stop: run_relay(ctx, stop))
+    ctx.broker.close()
+
+
+@cli.command("worker")
+def worker_command(
+    queue: list[str] = typer.Option(
+        ..., "--queue", "-q", help="Service queue(s) to consume: orders, payments, inventory."
+    ),
+) -> None:
+    """Run the saga's dramatiq actors of the given queue(s) (one process per queue in full mode)."""
+    from backend.saga.topology import QUEUES
+    from workers.saga import run_saga_worker
+
+    unknown = set(queue) - set(QUEUES)
+    if unknown:
+        raise typer.BadParameter(f"unknown queue(s) {sorted(unknown)}; choose from {QUEUES}")
+    ctx = get_context()
+    _run_until_signalled(f"worker {queue}", lambda stop: run_saga_worker(ctx, stop, queue))
+    ctx.broker.close()
+
+
+@cli.command("dlq")
+def dlq_command(
+    replay: bool = typer.Option(False, "--replay", help="Send every dead letter again."),
+) -> None:
+    """List the saga's dead-lettered messages (and replay them with --replay)."""
+    from backend.saga.dlq import dead_letters
+
+    ctx = get_context()
+    letters = dead_letters(ctx, replay=replay)
+    for letter in letters:
+        console.print(
+            f"{letter.queue} {letter.actor_name} {letter.event_type} {letter.message_id} "
+            f"retries={letter.retries} {letter.error}"
+        )
+    verb = "replayed" if replay else "dead-lettered"
+    console.print(f"{len(letters)} message(s) {verb}")
+    ctx.broker.close()
+
+
+@cli.command("sync")
+def sync_command() -> None:
+    """Feed hotel changes into the search index forever (flow 2; its own process in full mode)."""
+    from backend.search.sync import run_sync
+
+    ctx = get_context()  # the schema is the web role's (or `trinity migrate`'s) job
+    _run_until_signalled("search sync", lambda stop: run_sync(ctx, stop))
+
+
+@cli.command("reindex")
+def reindex_command(
+    batch: int = typer.Option(5_000, "--batch", min=1, help="Hotels per index write."),
+) -> None:
+    """Rebuild the search index from the database into a fresh index and swap it in."""
+    from backend.search.sync import hotel_count as indexable_hotels
+    from backend.search.sync import reindex
+
+    ctx = get_context()
+    migrate(ctx.settings.sqlalchemy_url)
+    columns = (
+        TextColumn("[bold]reindexing hotels"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("reindex", total=indexable_hotels(ctx.engine))
+        done = reindex(ctx, lambda n: progress.advance(task, n), batch=batch)
+    console.print(f"[green]{done} hotels indexed and swapped in[/]")
 
 
 @cli.callback()

@@ -32,7 +32,10 @@ DECLINING_CARDS = {
 }
 DECLINES = {
     "tok_chargeDeclined": ("card_declined", "Your card was declined."),
-    "tok_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "tok_chargeDeclinedInsufficientFunds": (
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
 }
 PREFIX = "gw:"
 LEDGER = PREFIX + "ledger"
@@ -97,13 +100,17 @@ class SimulatedGateway:
         ref = _ref("ch_", idempotency_key)
         outcome = DECLINES[token][0] if token in DECLINES else "ok"
         stored = self._call(
-            self._charge, [PREFIX + "charge:" + ref, LEDGER], [ref, _cents(amount), currency, outcome]
+            self._charge,
+            [PREFIX + "charge:" + ref, LEDGER],
+            [ref, _cents(amount), currency, outcome],
         )
         _, cents, stored_currency, stored_outcome = stored
         if int(cents) != _cents(amount) or stored_currency != currency:
             raise IdempotencyConflict(f"key {idempotency_key!r} was used for another amount")
         if stored_outcome != "ok":
-            raise CardDeclined(stored_outcome, DECLINES[token][1] if token in DECLINES else "Declined.")
+            raise CardDeclined(
+                stored_outcome, DECLINES[token][1] if token in DECLINES else "Declined."
+            )
         return Charge(ref=ref, amount=_amount(cents), currency=currency)
 
     def refund(self, *, idempotency_key: str, charge_ref: str, amount: Decimal) -> Refund:
@@ -118,16 +125,18 @@ class SimulatedGateway:
 
     def find_charge(self, idempotency_key: str) -> Charge | None:
         ref = _ref("ch_", idempotency_key)
-        record = self.redis.hgetall(PREFIX + "charge:" + ref)
+        record: dict[str, str] = self.redis.hgetall(PREFIX + "charge:" + ref)  # type: ignore[assignment]
         if not record or record.get("outcome") != "ok":
             return None
         return Charge(ref=ref, amount=_amount(record["cents"]), currency=record["currency"])
 
     def totals(self) -> tuple[Decimal, Decimal]:
-        ledger = self.redis.hgetall(LEDGER)
+        ledger: dict[str, str] = self.redis.hgetall(LEDGER)  # type: ignore[assignment]
         return _amount(ledger.get("charged", 0)), _amount(ledger.get("refunded", 0))
 
-    def _call(self, script: redis.commands.core.Script, keys: list[str], args: list[object]) -> list[str]:
+    def _call(
+        self, script: redis.commands.core.Script, keys: list[str], args: list[str | int]
+    ) -> list[str]:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         if self.rng.random() < self.failure_rate / 2:

@@ -30,3 +30,20 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
 def broker_kind(broker: dramatiq.Broker) -> str:
     return type(broker).__name__.removesuffix("Broker").lower()
+
+
+def ping_broker(broker: dramatiq.Broker, settings: Settings) -> None:
+    """Raise unless the broker answers (a short-lived connection: probes must not pile up)."""
+    if settings.mode is Mode.LOCAL:
+        return
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        broker.client.ping()  # type: ignore[attr-defined]
+        return
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 1.0
+    parameters.blocked_connection_timeout = 1.0
+    pika.BlockingConnection(parameters).close()

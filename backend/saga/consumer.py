@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import redis
 from sqlalchemy.exc import IntegrityError
@@ -33,13 +33,11 @@ def processed_key(consumer: str) -> str:
 
 
 def already_processed(ctx: Context, consumer: str, message_id: str) -> bool:
+    """The fast pre-check (Redis). A miss is fine: `apply_once` asks the database at commit."""
     try:
-        if ctx.redis.sismember(processed_key(consumer), message_id):
-            return True
+        return bool(ctx.redis.sismember(processed_key(consumer), message_id))
     except redis.RedisError:
-        pass  # only a pre-check: the database answers below
-    with transaction(ctx.engine) as session:
-        return session.get(ProcessedMessage, (consumer, message_id)) is not None
+        return False
 
 
 def apply_once(
@@ -59,10 +57,8 @@ def apply_once(
         applied = False
     else:
         applied = True
-    try:
+    with suppress(redis.RedisError):
         ctx.redis.sadd(processed_key(consumer), message_id)
-    except redis.RedisError:
-        pass
     return applied
 
 

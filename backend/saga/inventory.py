@@ -7,7 +7,7 @@ guest cancelled), the step fails and the Orders service compensates with a refun
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -16,7 +16,13 @@ from backend.bootstrap import Context
 from backend.inventory import nights, release_nights, reserve_night
 from backend.models import Booking, BookingStatus, RoomType
 from backend.saga.consumer import apply_once, skip_if_processed
-from backend.saga.events import InventoryFailed, InventoryReserved, PaymentSucceeded, parse, to_outbox
+from backend.saga.events import (
+    InventoryFailed,
+    InventoryReserved,
+    PaymentSucceeded,
+    parse,
+    to_outbox,
+)
 
 
 def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
@@ -41,7 +47,9 @@ def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
 
 def _confirm(session: Session, booking_id: int, now: datetime) -> str | None:
     """Confirm the booking; returns why it could not be confirmed, or None on success."""
-    booking = session.exec(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
+    booking = session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+    ).first()
     if booking is None:
         return f"booking {booking_id} does not exist"
     if booking.status == BookingStatus.CONFIRMED:
@@ -61,7 +69,7 @@ def _reserve_again(session: Session, booking: Booking) -> bool:
     room_type = session.get(RoomType, booking.room_type_id)
     if room_type is None:
         return False
-    taken = []
+    taken: list[date] = []
     for night in nights(booking.check_in, booking.check_out):
         if not reserve_night(session, booking.room_type_id, night, room_type.rooms):
             release_nights(session, booking.room_type_id, taken)

@@ -55,9 +55,15 @@ def transition(
 
 
 def timeline_entry(
-    order: Order, event_type: str, at: datetime, detail: str = "", data: dict[str, Any] | None = None
+    order: Order,
+    event_type: str,
+    at: datetime,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
 ) -> OrderEvent:
-    return OrderEvent(order_id=order.id or 0, type=event_type, at=at, detail=detail, data=data or {})
+    return OrderEvent(
+        order_id=order.id or 0, type=event_type, at=at, detail=detail, data=data or {}
+    )
 
 
 def is_terminal(status: OrderStatus) -> bool:

@@ -52,6 +52,7 @@ CENT = Decimal("0.01")
 def record_payment(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.record_payment"
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
+    assert isinstance(event, PaymentSucceeded | PaymentFailed)
     if skip_if_processed(ctx, consumer, message_id):
         return
 
@@ -74,6 +75,7 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
 def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.complete_order"
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
+    assert isinstance(event, InventoryReserved | InventoryFailed)
     if skip_if_processed(ctx, consumer, message_id):
         return
 
@@ -163,13 +165,18 @@ def _move(
 
 def _request_refund(session: Session, order: Order, amount: Decimal, reason: str) -> None:
     request = RefundRequested(
-        order_id=order.id or 0, amount=amount, currency=order.currency, reason=reason  # type: ignore[arg-type]
+        order_id=order.id or 0,
+        amount=amount,
+        currency=order.currency,
+        reason=reason,  # type: ignore[arg-type]
     )
     session.add(to_outbox(request))
 
 
 def _release_hold(session: Session, booking_id: int, now: datetime) -> None:
-    booking = session.exec(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
+    booking = session.exec(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+    ).first()
     if booking is None or booking.status != BookingStatus.HELD:
         return  # expired or cancelled already: its rooms are free
     release_nights(session, booking.room_type_id, nights(booking.check_in, booking.check_out))

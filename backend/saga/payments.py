@@ -91,7 +91,9 @@ def refund_order(ctx: Context, message: dict[str, Any]) -> None:
         return
     charge = _charge_of(ctx, event.order_id)
     key = refund_key(event.order_id, event.reason)
-    refund = ctx.gateway.refund(idempotency_key=key, charge_ref=charge.gateway_ref, amount=event.amount)
+    refund = ctx.gateway.refund(
+        idempotency_key=key, charge_ref=charge.gateway_ref, amount=event.amount
+    )
 
     def record(session: Session) -> None:
         session.add(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -37,10 +38,12 @@ class Subscription:
 
     def get(self, timeout: float = 1.0) -> StatusChange | None:
         """The next change, or None when none arrived within `timeout` seconds."""
-        message = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-        if message is None or message.get("type") != "message":
-            return None
-        return StatusChange(**json.loads(message["data"]))
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if message is not None and message.get("type") == "message":
+                return StatusChange(**json.loads(message["data"]))
+        return None
 
 
 class StatusBus:
@@ -53,7 +56,9 @@ class StatusBus:
             self.redis.publish(order_channel(change.order_id), body)
             self.redis.publish(ALL_ORDERS, body)
         except redis.RedisError as error:
-            log.warning("status bus unavailable, change of order %s not pushed: %s", change.order_id, error)
+            log.warning(
+                "status bus unavailable, change of order %s not pushed: %s", change.order_id, error
+            )
 
     @contextmanager
     def subscribe(self, order_id: int | None = None) -> Iterator[Subscription]:

@@ -31,8 +31,12 @@ CONSUMERS = (
     Consumer("charge_order", PAYMENTS, ("OrderCreated",), payments.charge_order),
     Consumer("refund_order", PAYMENTS, ("RefundRequested",), payments.refund_order),
     Consumer("confirm_booking", INVENTORY, ("PaymentSucceeded",), inventory.confirm_booking),
-    Consumer("record_payment", ORDERS, ("PaymentSucceeded", "PaymentFailed"), orders.record_payment),
-    Consumer("complete_order", ORDERS, ("InventoryReserved", "InventoryFailed"), orders.complete_order),
+    Consumer(
+        "record_payment", ORDERS, ("PaymentSucceeded", "PaymentFailed"), orders.record_payment
+    ),
+    Consumer(
+        "complete_order", ORDERS, ("InventoryReserved", "InventoryFailed"), orders.complete_order
+    ),
     Consumer("record_refund", ORDERS, ("RefundIssued",), orders.record_refund),
     Consumer(
         "refund_cancelled_booking",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 
 from backend.bootstrap import Context
+from backend.saga.broker import ping_broker
 
 
 def _probe(check: Callable[[], object]) -> str:
@@ -25,4 +26,6 @@ def check_components(ctx: Context) -> dict[str, str]:
     return {
         "database": _probe(database),
         "redis": _probe(ctx.redis.ping),
+        "broker": _probe(lambda: ping_broker(ctx.broker, ctx.settings)),
+        "search": _probe(ctx.search.ping),
     }

@@ -1,0 +1,99 @@
+"""Flow 3's HTTP face: POST /api/checkout and GET /api/orders[/{id}]."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.api.deps import ContextDep, CurrentUser, IdempotencyKey
+from backend.api.errors import error_body, status_of
+from backend.errors import TrinityError
+from backend.models import Order
+from backend.services import checkout as checkouts
+from backend.services import idempotency
+
+router = APIRouter(tags=["orders"])
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    booking_id: int
+    card_number: str = Field(min_length=1, max_length=40)
+
+
+class CheckoutOut(BaseModel):
+    order_id: int
+    status: str
+
+
+class OrderEventOut(BaseModel):
+    type: str
+    at: datetime
+    detail: str
+    data: dict[str, Any]
+
+
+class OrderOut(BaseModel):
+    id: int
+    booking_id: int
+    status: str
+    amount: Decimal
+    refunded_amount: Decimal
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    events: list[OrderEventOut] = []
+
+
+def order_out(order: Order, events: list[OrderEventOut] | None = None) -> OrderOut:
+    view = OrderOut.model_validate(order, from_attributes=True)
+    view.events = events or []
+    return view
+
+
+@router.post("/checkout", status_code=202, response_model=CheckoutOut)
+def checkout(
+    body: CheckoutIn, ctx: ContextDep, user: CurrentUser, key: IdempotencyKey = None
+) -> JSONResponse:
+    request = checkouts.CheckoutRequest(user_id=user.id or 0, **body.model_dump())
+
+    def pay() -> idempotency.Response:
+        try:
+            order = checkouts.checkout(ctx, request)
+        except TrinityError as error:
+            return status_of(error), error_body(error.code, error.message)
+        return 202, CheckoutOut(order_id=order.id or 0, status=order.status).model_dump()
+
+    if key is None:
+        status, payload = pay()
+    else:
+        status, payload = idempotency.run_once(
+            ctx,
+            user_id=user.id or 0,
+            scope="checkout",
+            key=key,
+            body=body.model_dump(mode="json"),
+            action=pay,
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/orders")
+def list_orders(ctx: ContextDep, user: CurrentUser) -> list[OrderOut]:
+    """The guest's own orders, newest first (without their timelines)."""
+    return [order_out(order) for order in checkouts.list_orders(ctx, user.id or 0)]
+
+
+@router.get("/orders/{order_id}")
+def get_order(order_id: int, ctx: ContextDep, user: CurrentUser) -> OrderOut:
+    view = checkouts.get_order(ctx, user.id or 0, order_id)
+    events = [
+        OrderEventOut(type=e.type, at=e.at, detail=e.detail, data=e.data) for e in view.events
+    ]
+    return order_out(view.order, events)

@@ -1,0 +1,104 @@
+"""Flow 3, first step: pay for a held booking.
+
+Read top to bottom: check the card (Luhn) and get a payment token from the gateway -> one
+transaction that locks the booking, checks it is a live hold of this guest without an order,
+creates the order `pending` with its first timeline entry and writes OrderCreated to the outbox.
+Everything after that (charge, reservation, refund) happens in the saga (backend/saga/), driven by
+the relay; the guest follows it on GET /api/orders/{id} or the status bus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from backend.bootstrap import Context
+from backend.db import transaction
+from backend.errors import NotFound, NotPayable
+from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus
+from backend.saga.consumer import note_status, saga_transaction
+from backend.saga.events import OrderCreated, to_outbox
+from backend.saga.order_state import timeline_entry
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    user_id: int
+    booking_id: int
+    card_number: str
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    events: list[OrderEvent]
+
+
+def checkout(ctx: Context, request: CheckoutRequest) -> Order:
+    token = ctx.gateway.tokenize(request.card_number)  # InvalidInput unless a valid card number
+    now = ctx.clock()
+    with saga_transaction(ctx) as session:
+        booking = session.exec(
+            select(Booking).where(Booking.id == request.booking_id).with_for_update()
+        ).first()
+        if booking is None or booking.user_id != request.user_id:
+            raise NotFound(f"Booking {request.booking_id} was not found.")
+        if booking.status != BookingStatus.HELD or booking.hold_expires_at <= now:
+            state = "expired" if booking.status == BookingStatus.HELD else booking.status
+            raise NotPayable(f"Booking {booking.id} is {state}: only a live hold can be paid.")
+        if session.exec(select(Order.id).where(Order.booking_id == booking.id)).first():
+            raise NotPayable(f"Booking {booking.id} already has an order.")
+        order = Order(
+            user_id=request.user_id,
+            booking_id=booking.id or 0,
+            status=OrderStatus.PENDING,
+            amount=booking.total_price,
+            currency=booking.currency,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(order)
+        session.flush()
+        detail = f"Order for booking {booking.id}: {order.amount} {order.currency}."
+        session.add(timeline_entry(order, "OrderCreated", now, detail))
+        session.add(
+            to_outbox(
+                OrderCreated(
+                    order_id=order.id or 0,
+                    booking_id=order.booking_id,
+                    user_id=order.user_id,
+                    amount=order.amount,
+                    currency=order.currency,
+                    payment_token=token,
+                )
+            )
+        )
+        note_status(session, order, "OrderCreated")
+    return order
+
+
+def get_order(ctx: Context, user_id: int, order_id: int) -> OrderView:
+    with transaction(ctx.engine) as session:
+        order = session.get(Order, order_id)
+        if order is None or order.user_id != user_id:
+            # Another guest's order is reported exactly like a missing one.
+            raise NotFound(f"Order {order_id} was not found.")
+        events = session.exec(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order_id)
+            .order_by(col(OrderEvent.at), col(OrderEvent.id))
+        ).all()
+    return OrderView(order=order, events=list(events))
+
+
+def list_orders(ctx: Context, user_id: int, limit: int = 50) -> list[Order]:
+    with transaction(ctx.engine) as session:
+        return list(
+            session.exec(
+                select(Order)
+                .where(Order.user_id == user_id)
+                .order_by(col(Order.created_at).desc(), col(Order.id).desc())
+                .limit(limit)
+            ).all()
+        )

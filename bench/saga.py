@@ -1,0 +1,265 @@
+"""Payment-saga benchmark in full mode: checkout -> terminal through real worker processes.
+
+    source .run/dev/env && uv run --frozen python -m bench.saga --sagas 1000
+
+Runs the same load twice, once on RabbitMQ (BROKER_URL) and once on dramatiq's Redis broker (a
+Redis database of the benchmark's own on REDIS_URL's server), each time with a fresh Postgres
+database and the real process layout: `trinity relay` + one `trinity worker` per queue. 20% of the
+checkouts use the declined test card and 5% lose their hold (expired, rooms taken by a rival)
+right after checkout, so they end paid-then-refunded. Prints sagas/s, p50/p95 checkout -> terminal
+(from the orders' own timestamps) and the invariant checker's verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from backend.bootstrap import Context, build_context
+from backend.db import migrate, transaction
+from backend.models import Booking, Order, OrderEvent
+from backend.saga.invariants import check_invariants
+from backend.saga.order_state import is_terminal
+from backend.services import auth
+from backend.services.booking import HoldRequest, expire_holds, hold_room
+from backend.services.checkout import CheckoutRequest, checkout
+from backend.services.hotels import RoomTypeSpec, create_hotel
+from backend.settings import Mode, Settings
+from bench.common import fresh_database, percentile, require_full_mode_env
+
+ROOT = Path(__file__).resolve().parents[1]
+OK_CARD, DECLINED_CARD = "4242424242424242", "4000000000000002"
+
+
+@dataclass
+class Result:
+    broker: str
+    sagas: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    outcomes: Counter[str]
+    invariants: str
+
+
+def _redis_db(url: str, db: int) -> str:
+    return url.rsplit("/", 1)[0] + f"/{db}" if url.count("/") > 2 else f"{url}/{db}"
+
+
+def _room_types(ctx: Context, sagas: int, late: int) -> tuple[int, list[int]]:
+    """One big room type for the normal sagas, one single-room type per late-hold saga."""
+    specs = [RoomTypeSpec(name="Standard", capacity=2, rooms=sagas, price=Decimal("80.00"))]
+    specs += [
+        RoomTypeSpec(name=f"Last {i}", capacity=2, rooms=1, price=Decimal("95.00"))
+        for i in range(late)
+    ]
+    hotel = {
+        "name": "Bench Hotel",
+        "city": "Porto",
+        "country": "PT",
+        "lat": 41.15,
+        "lng": -8.61,
+        "currency": "EUR",
+    }
+    view = create_hotel(ctx, hotel, specs)
+    ids = [rt.id for rt in view.room_types]
+    return ids[0], ids[1:]
+
+
+def _prepare(
+    ctx: Context, sagas: int, late_share: float
+) -> tuple[list[Booking], list[Booking], int]:
+    user = auth.ensure_user(ctx, "bench@example.com", "bench-password", "Bench", is_admin=False)
+    late = int(sagas * late_share)
+    big, singles = _room_types(ctx, sagas, late)
+    check_in = date.today() + timedelta(days=20)
+
+    def hold(room_type_id: int) -> Booking:
+        stay = HoldRequest(user.id or 0, room_type_id, check_in, check_in + timedelta(days=2), 2)
+        return hold_room(ctx, stay)
+
+    with ThreadPoolExecutor(8) as pool:
+        normal = list(pool.map(hold, [big] * (sagas - late)))
+        lates = list(pool.map(hold, singles))
+    return normal, lates, user.id or 0
+
+
+def _lose_hold(ctx: Context, booking: Booking, user_id: int) -> None:
+    """The hold lapses and a rival takes the room, before the inventory step runs."""
+    with transaction(ctx.engine) as session:
+        session.execute(
+            update(Booking)
+            .where(col(Booking.id) == booking.id)
+            .values(hold_expires_at=ctx.clock() - timedelta(seconds=1))
+        )
+    expire_holds(ctx)
+    hold_room(
+        ctx, HoldRequest(user_id, booking.room_type_id, booking.check_in, booking.check_out, 2)
+    )
+
+
+def _spawn(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", *args],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def run_once(
+    broker: str, broker_url: str, sagas: int, decline: float, late: float, logs: Path
+) -> Result:
+    _, redis_url = require_full_mode_env()
+    bench_redis = _redis_db(redis_url, 13)  # the benchmark's own db: the gateway ledger starts at 0
+    name = f"trinity_bench_saga_{broker}"
+    with fresh_database(name) as database_url:
+        migrate(database_url)
+        settings = Settings(
+            mode=Mode.FULL, database_url=database_url, redis_url=bench_redis, broker_url=broker_url,
+            broker_queue_prefix=f"bench_{uuid.uuid4().hex[:6]}_",
+        )  # fmt: skip
+        ctx = build_context(settings)
+        ctx.redis.flushdb()
+        normal, lates, user_id = _prepare(ctx, sagas, late)
+        env = {
+            **os.environ, "TRINITY_MODE": "full", "DATABASE_URL": database_url,
+            "REDIS_URL": bench_redis, "BROKER_URL": broker_url,
+            "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix, "RELAY_POLL_SECONDS": "0.5",
+        }  # fmt: skip
+        processes = [_spawn(env, "relay", log=logs / f"{broker}-relay.log")]
+        processes += [
+            _spawn(env, "worker", "-q", q, log=logs / f"{broker}-{q}.log")
+            for q in ("payments", "inventory", "orders")
+        ]
+        try:
+            time.sleep(8)  # let the four processes import and connect before the clock starts
+            return _measure(ctx, broker, normal, lates, user_id, decline)
+        finally:
+            for process in processes:
+                os.killpg(process.pid, signal.SIGTERM)
+            for process in processes:
+                process.wait(30)
+            _delete_queues(ctx)
+            ctx.broker.close()
+            ctx.engine.dispose()
+
+
+def _measure(
+    ctx: Context,
+    broker: str,
+    normal: list[Booking],
+    lates: list[Booking],
+    user_id: int,
+    decline: float,
+) -> Result:
+    declined_every = round(1 / decline) if decline else 0
+    jobs = [
+        (b, DECLINED_CARD if declined_every and i % declined_every == 0 else OK_CARD, False)
+        for i, b in enumerate(normal)
+    ]
+    jobs += [(b, OK_CARD, True) for b in lates]
+    jobs.sort(key=lambda job: hash(job[0].id))  # interleave the late ones
+
+    def pay(job: tuple[Booking, str, bool]) -> int:
+        booking, card, lose = job
+        order = checkout(ctx, CheckoutRequest(user_id, booking.id or 0, card))
+        if lose:
+            _lose_hold(ctx, booking, user_id)
+        return order.id or 0
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        order_ids = list(pool.map(pay, jobs))
+    print(f"{broker}: {len(order_ids)} checkouts in {time.monotonic() - started:.2f} s", flush=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with transaction(ctx.engine) as session:
+            orders = session.exec(select(Order)).all()
+        if all(is_terminal(o.status) for o in orders):
+            break
+        time.sleep(0.2)
+    latencies = [(o.updated_at - o.created_at).total_seconds() * 1000 for o in orders]
+    first = min(o.created_at for o in orders)
+    last = max(o.updated_at for o in orders)
+    report = check_invariants(ctx)
+    print(f"{broker}: mean ms per step: {_steps(ctx)}", flush=True)
+    return Result(
+        broker=broker,
+        sagas=len(order_ids),
+        seconds=(last - first).total_seconds(),
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+        outcomes=Counter(str(o.status) for o in orders),
+        invariants=report.summary(),
+    )
+
+
+def _steps(ctx: Context) -> dict[str, float]:
+    """Mean time from the previous timeline entry to each entry type: where a saga waits."""
+    with transaction(ctx.engine) as session:
+        events = session.exec(
+            select(OrderEvent).order_by(col(OrderEvent.order_id), col(OrderEvent.id))
+        ).all()
+    gaps: dict[str, list[float]] = {}
+    for previous, current in pairwise(events):
+        if previous.order_id == current.order_id:
+            gaps.setdefault(current.type, []).append(
+                (current.at - previous.at).total_seconds() * 1000
+            )
+    return {step: round(sum(v) / len(v), 1) for step, v in gaps.items()}
+
+
+def _delete_queues(ctx: Context) -> None:
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    from backend.saga.topology import QUEUES, queue_name
+
+    if isinstance(ctx.broker, RabbitmqBroker):
+        for queue in QUEUES:
+            for suffix in ("", ".DQ", ".XQ"):
+                ctx.broker.channel.queue_delete(queue_name(ctx.settings, queue) + suffix)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sagas", type=int, default=1000)
+    parser.add_argument("--declines", type=float, default=0.20)
+    parser.add_argument("--late", type=float, default=0.05)
+    parser.add_argument("--brokers", default="rabbitmq,redis")
+    args = parser.parse_args()
+    _, redis_url = require_full_mode_env()
+    urls = {"rabbitmq": os.environ.get("BROKER_URL", ""), "redis": _redis_db(redis_url, 12)}
+    logs = ROOT / ".run" / "bench-saga"
+    logs.mkdir(parents=True, exist_ok=True)
+    results = [
+        run_once(b, urls[b], args.sagas, args.declines, args.late, logs)
+        for b in args.brokers.split(",")
+    ]
+    print(
+        f"\n{'broker':<9} {'sagas':>6} {'seconds':>8} {'sagas/s':>8} {'p50 ms':>8} {'p95 ms':>8}  outcomes"
+    )
+    for r in results:
+        print(
+            f"{r.broker:<9} {r.sagas:>6} {r.seconds:>8.2f} {r.sagas / r.seconds:>8.1f} "
+            f"{r.p50_ms:>8.0f} {r.p95_ms:>8.0f}  {dict(r.outcomes)}"
+        )
+    for r in results:
+        print(f"{r.broker}: {r.invariants}")
+
+
+if __name__ == "__main__":
+    main()
