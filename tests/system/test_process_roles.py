@@ -143,78 +143,85 @@ def test_every_compose_role_as_its_own_process(database_url: str) -> None:
         "PORT": str(port),
     }
     base = f"http://127.0.0.1:{port}"
+    web = {"web": roles.pop("web")}  # as in compose: the other roles start once web is healthy
     with (
         web_build_lock(),
-        running(roles, env) as processes,
+        running(web, env) as web_process,
         httpx.Client(base_url=base, timeout=10) as http,
     ):
+        eventually(lambda: _healthy(http, web_process), 240, "the web role to answer /api/health")
+        with running(roles, env) as processes:
+            _journey(http, {**web_process, **processes}, tag)
 
-        def healthy() -> bool:
-            dead = [n for n, p in processes.items() if p.poll() is not None]
-            assert not dead, f"role(s) {dead} exited; see {LOGS}"
-            return http.get("/api/health").status_code == 200
 
-        eventually(healthy, 240, "the web role to answer /api/health with every component ok")
-        token = http.post(
-            "/api/auth/register",
-            json={"email": f"{tag}@example.com", "password": "long-password", "name": "Roles"},
-        ).json()["token"]
-        guest = {"Authorization": f"Bearer {token}"}
-        hotel = http.get("/api/hotels/1").json()
-        room_type = max(hotel["room_types"], key=lambda rt: rt["capacity"])
-        check_in = date.today() + timedelta(days=40)
-        stay = {
-            "room_type_id": room_type["id"],
-            "check_in": check_in.isoformat(),
-            "check_out": (check_in + timedelta(days=2)).isoformat(),
-            "guests": 1,
-        }
+def _healthy(http: httpx.Client, processes: dict[str, subprocess.Popen]) -> bool:
+    dead = [name for name, process in processes.items() if process.poll() is not None]
+    assert not dead, f"role(s) {dead} exited; see {LOGS}"
+    return http.get("/api/health").status_code == 200
 
-        # Saga: web -> relay -> payments -> inventory -> orders, each in its own process.
-        held = http.post("/api/bookings", json=stay, headers=guest)
-        assert held.status_code == 201, held.text
-        order = http.post(
-            "/api/checkout",
-            json={"booking_id": held.json()["id"], "card_number": "4242424242424242"},
-            headers=guest,
-        )
-        assert order.status_code == 202, order.text
-        order_id = order.json()["order_id"]
-        confirmed = eventually(
-            lambda: (o := http.get(f"/api/orders/{order_id}", headers=guest).json())["status"] == "confirmed" and o,
-            30, "the order to be confirmed by the worker processes",
-        )  # fmt: skip
-        assert [e["type"] for e in confirmed["events"]][:1] == ["OrderCreated"]
-        assert (
-            http.get(f"/api/bookings/{held.json()['id']}", headers=guest).json()["status"]
-            == "confirmed"
-        )
 
-        # Sweeper: an unpaid hold expires after HOLD_TTL_SECONDS.
-        later = {
-            **stay,
-            "check_in": (check_in + timedelta(days=5)).isoformat(),
-            "check_out": (check_in + timedelta(days=6)).isoformat(),
-        }
-        unpaid = http.post("/api/bookings", json=later, headers=guest).json()
-        eventually(
-            lambda: http.get(f"/api/bookings/{unpaid['id']}", headers=guest).json()["status"] == "expired",
-            20, "the sweeper process to expire the unpaid hold",
-        )  # fmt: skip
+def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: str) -> None:
+    eventually(lambda: _healthy(http, processes), 30, "every role to stay up")
+    token = http.post(
+        "/api/auth/register",
+        json={"email": f"{tag}@example.com", "password": "long-password", "name": "Roles"},
+    ).json()["token"]
+    guest = {"Authorization": f"Bearer {token}"}
+    hotel = http.get("/api/hotels/1").json()
+    room_type = max(hotel["room_types"], key=lambda rt: rt["capacity"])
+    check_in = date.today() + timedelta(days=40)
+    stay = {
+        "room_type_id": room_type["id"],
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=2)).isoformat(),
+        "guests": 1,
+    }
 
-        # Sync: an admin rename reaches the search index through the sync process.
-        admin_token = http.post(
-            "/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}
-        ).json()["token"]
-        new_name = f"Renamed {tag}"
-        renamed = http.patch(
-            "/api/admin/hotels/1",
-            json={"name": new_name},
-            headers={"Authorization": f"Bearer {admin_token}"},
-        )
-        assert renamed.status_code == 200
-        hits = eventually(
-            lambda: http.get("/api/search", params={"q": new_name}).json()["hits"],
-            10, "the rename to become searchable via the sync process",
-        )  # fmt: skip
-        assert hits[0]["id"] == 1 and hits[0]["name"] == new_name
+    # Saga: web -> relay -> payments -> inventory -> orders, each in its own process.
+    held = http.post("/api/bookings", json=stay, headers=guest)
+    assert held.status_code == 201, held.text
+    order = http.post(
+        "/api/checkout",
+        json={"booking_id": held.json()["id"], "card_number": "4242424242424242"},
+        headers=guest,
+    )
+    assert order.status_code == 202, order.text
+    order_id = order.json()["order_id"]
+    confirmed = eventually(
+        lambda: (o := http.get(f"/api/orders/{order_id}", headers=guest).json())["status"] == "confirmed" and o,
+        30, "the order to be confirmed by the worker processes",
+    )  # fmt: skip
+    assert [e["type"] for e in confirmed["events"]][:1] == ["OrderCreated"]
+    assert (
+        http.get(f"/api/bookings/{held.json()['id']}", headers=guest).json()["status"]
+        == "confirmed"
+    )
+
+    # Sweeper: an unpaid hold expires after HOLD_TTL_SECONDS.
+    later = {
+        **stay,
+        "check_in": (check_in + timedelta(days=5)).isoformat(),
+        "check_out": (check_in + timedelta(days=6)).isoformat(),
+    }
+    unpaid = http.post("/api/bookings", json=later, headers=guest).json()
+    eventually(
+        lambda: http.get(f"/api/bookings/{unpaid['id']}", headers=guest).json()["status"] == "expired",
+        20, "the sweeper process to expire the unpaid hold",
+    )  # fmt: skip
+
+    # Sync: an admin rename reaches the search index through the sync process.
+    admin_token = http.post(
+        "/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}
+    ).json()["token"]
+    new_name = f"Renamed {tag}"
+    renamed = http.patch(
+        "/api/admin/hotels/1",
+        json={"name": new_name},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert renamed.status_code == 200
+    hits = eventually(
+        lambda: http.get("/api/search", params={"q": new_name}).json()["hits"],
+        10, "the rename to become searchable via the sync process",
+    )  # fmt: skip
+    assert hits[0]["id"] == 1 and hits[0]["name"] == new_name
