@@ -109,7 +109,7 @@ def run_command(
 
 @cli.command("sweeper")
 def sweeper_command() -> None:
-    """Expire unpaid holds forever (its own process in full mode)."""
+    """Expire unpaid holds and settle stuck orders forever (its own process in full mode)."""
     from backend.sweeper import run_sweeper
 
     stop = threading.Event()

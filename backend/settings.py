@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     gateway_failure_rate: float = Field(
         0.0, ge=0, le=1, validation_alias=_env("GATEWAY_FAILURE_RATE")
     )
+    # An order with no progress for this long in pending/paid is settled by the sweeper.
+    order_deadline_seconds: int = Field(300, ge=1, validation_alias=_env("ORDER_DEADLINE_SECONDS"))
 
     # Room-night locks: a lock outlives a slow transaction, and a waiter gives up after max_wait.
     lock_ttl_ms: int = Field(5000, validation_alias=_env("LOCK_TTL_MS"))

@@ -1,4 +1,5 @@
-"""Expires unpaid holds and purges old idempotency keys, on a fixed interval."""
+"""Expires unpaid holds, settles orders stuck past their deadline and purges old idempotency keys,
+on a fixed interval (`trinity sweeper` in full mode, a thread of the web app in local mode)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import threading
 
 from backend.bootstrap import Context
+from backend.saga.recovery import resolve_stuck_orders
 from backend.services import idempotency
 from backend.services.booking import expire_holds
 
@@ -13,10 +15,14 @@ log = logging.getLogger("trinity.sweeper")
 
 
 def sweep_once(ctx: Context) -> int:
+    """One pass; returns how many holds expired (stuck orders settled are logged)."""
     expired = expire_holds(ctx)
+    settled = resolve_stuck_orders(ctx)
     idempotency.purge_expired(ctx)
     if expired:
         log.info("expired %d holds", expired)
+    if settled:
+        log.info("settled %d stuck orders", settled)
     return expired
 
 

@@ -13,10 +13,13 @@ right after checkout, so they end paid-then-refunded. Prints sagas/s, p50/p95 ch
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -32,6 +35,7 @@ from sqlmodel import col, select
 
 from backend.bootstrap import Context, build_context
 from backend.db import migrate, transaction
+from backend.errors import Busy, SoldOut
 from backend.models import Booking, Order, OrderEvent
 from backend.saga.invariants import check_invariants
 from backend.saga.order_state import is_terminal
@@ -44,6 +48,7 @@ from bench.common import fresh_database, percentile, require_full_mode_env
 
 ROOT = Path(__file__).resolve().parents[1]
 OK_CARD, DECLINED_CARD = "4242424242424242", "4000000000000002"
+PROFILE_ENV = "SAGA_BENCH_PROFILE"
 
 
 @dataclass
@@ -91,6 +96,11 @@ def _prepare(
 
     def hold(room_type_id: int) -> Booking:
         stay = HoldRequest(user.id or 0, room_type_id, check_in, check_in + timedelta(days=2), 2)
+        for _ in range(4):
+            try:
+                return hold_room(ctx, stay)
+            except Busy:  # 8 threads queue on the same room-nights' locks (a loaded box)
+                continue
         return hold_room(ctx, stay)
 
     with ThreadPoolExecutor(8) as pool:
@@ -99,8 +109,12 @@ def _prepare(
     return normal, lates, user.id or 0
 
 
-def _lose_hold(ctx: Context, booking: Booking, user_id: int) -> None:
-    """The hold lapses and a rival takes the room, before the inventory step runs."""
+def _lose_hold(ctx: Context, booking: Booking, user_id: int) -> bool:
+    """The hold lapses and a rival takes the room, before the inventory step runs.
+
+    False when the saga was faster: its inventory step re-reserved the lapsed hold's room before
+    the rival asked for it (the order then ends confirmed, which is just as correct).
+    """
     with transaction(ctx.engine) as session:
         session.execute(
             update(Booking)
@@ -108,20 +122,73 @@ def _lose_hold(ctx: Context, booking: Booking, user_id: int) -> None:
             .values(hold_expires_at=ctx.clock() - timedelta(seconds=1))
         )
     expire_holds(ctx)
-    hold_room(
-        ctx, HoldRequest(user_id, booking.room_type_id, booking.check_in, booking.check_out, 2)
-    )
+    stay = HoldRequest(user_id, booking.room_type_id, booking.check_in, booking.check_out, 2)
+    for _ in range(5):
+        try:
+            hold_room(ctx, stay)
+        except SoldOut:
+            return False
+        except Busy:  # the room-night locks stayed taken past LOCK_MAX_WAIT_MS (a loaded box)
+            continue
+        return True
+    raise Busy(f"the rival could not hold room type {booking.room_type_id}")
 
 
 def _spawn(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
+    profile = env.get(PROFILE_ENV)
+    command = (
+        ["-m", "bench.saga", "--profile-role", str(log.with_suffix(".prof"))] if profile else []
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", *args],
+        [sys.executable, *(command or ["-m", "backend.cli"]), *args],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
 
+def profile_role(out: Path, argv: list[str]) -> None:
+    """Run `trinity <argv>` with every thread under cProfile; merged stats go to `out` at exit.
+
+    Read them with `python -c "import pstats; pstats.Stats('X.prof').sort_stats('tottime').print_stats(30)"`.
+    """
+    profiles: list[cProfile.Profile] = []
+    original_start = threading.Thread.start
+
+    def profiled_start(thread: threading.Thread) -> None:
+        run = thread.run  # a subclass's own run (dramatiq's threads override it)
+
+        def profiled_run() -> None:
+            profile = cProfile.Profile()
+            profiles.append(profile)
+            profile.enable()
+            try:
+                run()
+            finally:
+                profile.disable()
+
+        thread.run = profiled_run  # type: ignore[method-assign]
+        original_start(thread)
+
+    threading.Thread.start = profiled_start  # type: ignore[method-assign, assignment]
+    main = cProfile.Profile()
+    profiles.append(main)
+    main.enable()
+    try:
+        from backend.cli import cli
+
+        cli(argv, standalone_mode=False)
+    finally:
+        main.disable()
+        pstats.Stats(*profiles).dump_stats(out)
+
+
 def run_once(
-    broker: str, broker_url: str, sagas: int, decline: float, late: float, logs: Path
+    broker: str,
+    broker_url: str,
+    sagas: int,
+    decline: float,
+    late: float,
+    logs: Path,
+    profile: bool = False,
 ) -> Result:
     _, redis_url = require_full_mode_env()
     bench_redis = _redis_db(redis_url, 13)  # the benchmark's own db: the gateway ledger starts at 0
@@ -139,6 +206,7 @@ def run_once(
             **os.environ, "TRINITY_MODE": "full", "DATABASE_URL": database_url,
             "REDIS_URL": bench_redis, "BROKER_URL": broker_url,
             "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix, "RELAY_POLL_SECONDS": "0.5",
+            **({PROFILE_ENV: "1"} if profile else {}),
         }  # fmt: skip
         processes = [_spawn(env, "relay", log=logs / f"{broker}-relay.log")]
         processes += [
@@ -177,14 +245,17 @@ def _measure(
     def pay(job: tuple[Booking, str, bool]) -> int:
         booking, card, lose = job
         order = checkout(ctx, CheckoutRequest(user_id, booking.id or 0, card))
-        if lose:
-            _lose_hold(ctx, booking, user_id)
+        if lose and not _lose_hold(ctx, booking, user_id):
+            raced.append(order.id or 0)
         return order.id or 0
 
+    raced: list[int] = []
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         order_ids = list(pool.map(pay, jobs))
     print(f"{broker}: {len(order_ids)} checkouts in {time.monotonic() - started:.2f} s", flush=True)
+    if raced:
+        print(f"{broker}: {len(raced)} late-hold sagas re-reserved their room before the rival")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         with transaction(ctx.engine) as session:
@@ -235,18 +306,26 @@ def _delete_queues(ctx: Context) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--profile-role"]:
+        profile_role(Path(sys.argv[2]), sys.argv[3:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sagas", type=int, default=1000)
     parser.add_argument("--declines", type=float, default=0.20)
     parser.add_argument("--late", type=float, default=0.05)
     parser.add_argument("--brokers", default="rabbitmq,redis")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the relay and workers under cProfile (every thread): .run/bench-saga/*.prof",
+    )
     args = parser.parse_args()
     _, redis_url = require_full_mode_env()
     urls = {"rabbitmq": os.environ.get("BROKER_URL", ""), "redis": _redis_db(redis_url, 12)}
     logs = ROOT / ".run" / "bench-saga"
     logs.mkdir(parents=True, exist_ok=True)
     results = [
-        run_once(b, urls[b], args.sagas, args.declines, args.late, logs)
+        run_once(b, urls[b], args.sagas, args.declines, args.late, logs, args.profile)
         for b in args.brokers.split(",")
     ]
     print(

@@ -7,11 +7,16 @@ Postgres and Redis; each harness uses queues of its own (a unique prefix) and de
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import socket
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -21,7 +26,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from factories import make_hotel, stay
 from modes import reset_full
 from pika.exceptions import AMQPError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.bootstrap import Context, build_context
 from backend.db import transaction
@@ -124,7 +129,9 @@ class SagaHarness:
     def timeline(self, order_id: int) -> list[str]:
         with transaction(self.ctx.engine) as session:
             rows = session.exec(
-                select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+                select(OrderEvent)
+                .where(OrderEvent.order_id == order_id)
+                .order_by(col(OrderEvent.id))
             ).all()
         return [row.type for row in rows]
 
@@ -229,3 +236,119 @@ def saga_factory(
 @pytest.fixture
 def saga(saga_factory: Callable[..., SagaHarness]) -> SagaHarness:
     return saga_factory()
+
+
+RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of one test's own, to stop and start at will (never the shared server).
+
+    Set up as scripts/services.sh does: the scripts in /usr/lib/rabbitmq/bin run directly with
+    HOME, mnesia, logs and config in a directory of ours, a unique node name, and free ports for
+    AMQP, distribution and epmd (so `epmd -kill` stops our epmd only). Its data survives a
+    stop/start, like a real server's restart.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.amqp_port, dist_port, epmd_port = _free_ports(3)
+        self.node = f"trinity_test_{uuid.uuid4().hex[:8]}@localhost"
+        for sub in ("home", "mnesia", "log"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / "rabbitmq.conf").write_text("log.console = false\nlog.file.level = warning\n")
+        (root / "enabled_plugins").write_text("[].\n")
+        (root / "advanced.config").write_text("[].\n")
+        local_dist = "-kernel inet_dist_use_interface {127,0,0,1}"
+        self.env = {
+            **os.environ,
+            "HOME": str(root / "home"),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.amqp_port),
+            "RABBITMQ_DIST_PORT": str(dist_port),
+            "ERL_EPMD_PORT": str(epmd_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_MNESIA_BASE": str(root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(root / "log"),
+            "RABBITMQ_PID_FILE": str(root / "rabbit.pid"),
+            "RABBITMQ_CONFIG_FILE": str(root / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(root / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(root / "enabled_plugins"),
+            "RABBITMQ_CONF_ENV_FILE": "/dev/null",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": local_dist,
+            "RABBITMQ_CTL_ERL_ARGS": local_dist,
+        }
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> float:
+        """Start the node; returns the seconds until AMQP accepted connections."""
+        started = time.monotonic()
+        log = (self.root / "stdout.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(RABBIT_BIN / "rabbitmq-server")],
+            cwd=self.root,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        while not _port_open(self.amqp_port):
+            if self.process.poll() is not None or time.monotonic() - started > timeout:
+                tail = (self.root / "stdout.log").read_text(errors="replace")[-2000:]
+                raise AssertionError(f"private RabbitMQ did not start:\n{tail}")
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        pid_file = str(self.root / "rabbit.pid")
+        command = [str(RABBIT_BIN / "rabbitmqctl"), "-q", "-n", self.node, "stop", pid_file]
+        subprocess.run(command, env=self.env, timeout=60, check=False, capture_output=True)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        assert not _port_open(self.amqp_port)
+
+    def close(self) -> None:
+        self.stop()
+        # epmd outlives the node; ERL_EPMD_PORT in our environment makes this kill our epmd only.
+        subprocess.run(
+            ["epmd", "-kill"], env=self.env, timeout=10, check=False, capture_output=True
+        )
+
+
+@pytest.fixture
+def private_rabbitmq(
+    mode: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PrivateRabbitMQ]:
+    if mode != "full":
+        pytest.skip("a broker to restart exists in full mode only")
+    node = PrivateRabbitMQ(tmp_path_factory.mktemp("rabbitmq"))
+    node.start()
+    try:
+        yield node
+    finally:
+        node.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import redis
 from sqlalchemy.exc import IntegrityError
@@ -43,22 +43,34 @@ def already_processed(ctx: Context, consumer: str, message_id: str) -> bool:
 def apply_once(
     ctx: Context, consumer: str, message_id: str, effect: Callable[[Session], None]
 ) -> bool:
-    """Run `effect` and record the message in one transaction; False when it was a duplicate."""
+    """Run `effect` and record the message in one transaction; False when it was a duplicate.
+
+    After the commit, one Redis round trip both remembers the message id (the pre-check's set)
+    and pushes the noted status changes on the status bus.
+    """
+    changes: list[StatusChange] = []
     try:
-        with saga_transaction(ctx) as session:
+        with transaction(ctx.engine) as session:
             session.add(ProcessedMessage(consumer=consumer, message_id=message_id))
             try:
                 session.flush()  # a concurrent duplicate waits here, then collides
             except IntegrityError as error:
                 raise _Duplicate from error
             effect(session)
+            changes = session.info.pop(_CHANGES, [])
     except _Duplicate:
         log.info("%s: message %s was already processed", consumer, message_id)
         applied = False
     else:
         applied = True
-    with suppress(redis.RedisError):
-        ctx.redis.sadd(processed_key(consumer), message_id)
+    pipe = ctx.redis.pipeline(transaction=False)
+    pipe.sadd(processed_key(consumer), message_id)
+    for change in changes:
+        ctx.status_bus.add_to(pipe, change)
+    try:
+        pipe.execute()
+    except redis.RedisError as error:
+        log.warning("%s: Redis unavailable after commit (status not pushed): %s", consumer, error)
     return applied
 
 
@@ -88,8 +100,8 @@ def saga_transaction(ctx: Context) -> Iterator[Session]:
     with transaction(ctx.engine) as session:
         yield session
         changes: list[StatusChange] = list(session.info.pop(_CHANGES, []))
-    for change in changes:
-        ctx.status_bus.publish(change)
+    if changes:
+        ctx.status_bus.publish(*changes)
 
 
 class OutOfOrder(Exception):

@@ -56,12 +56,16 @@ class PaymentFailed(Event):
 class InventoryReserved(Event):
     order_id: int
     booking_id: int
+    # The charge this step followed (PaymentSucceeded's): lets Orders record the payment itself
+    # when this event overtakes PaymentSucceeded, instead of waiting for it. Optional (added later).
+    charge_ref: str | None = None
 
 
 class InventoryFailed(Event):
     order_id: int
     booking_id: int
     reason: str
+    charge_ref: str | None = None
 
 
 class RefundRequested(Event):

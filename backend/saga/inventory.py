@@ -32,20 +32,25 @@ def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
         return
 
     def reserve(session: Session) -> None:
-        failure = _confirm(session, event.booking_id, ctx.clock())
+        failure = confirm(session, event.booking_id, ctx.clock())
         if failure is None:
-            outcome = InventoryReserved(order_id=event.order_id, booking_id=event.booking_id)
+            outcome = InventoryReserved(
+                order_id=event.order_id, booking_id=event.booking_id, charge_ref=event.charge_ref
+            )
             session.add(to_outbox(outcome))
         else:
             failed = InventoryFailed(
-                order_id=event.order_id, booking_id=event.booking_id, reason=failure
+                order_id=event.order_id,
+                booking_id=event.booking_id,
+                reason=failure,
+                charge_ref=event.charge_ref,
             )
             session.add(to_outbox(failed))
 
     apply_once(ctx, consumer, message_id, reserve)
 
 
-def _confirm(session: Session, booking_id: int, now: datetime) -> str | None:
+def confirm(session: Session, booking_id: int, now: datetime) -> str | None:
     """Confirm the booking; returns why it could not be confirmed, or None on success."""
     booking = session.exec(
         select(Booking).where(Booking.id == booking_id).with_for_update()

@@ -1,7 +1,8 @@
 """Orders service: moves each order along its state machine as the other services report.
 
 PaymentSucceeded -> paid; PaymentFailed -> failed and the hold released; InventoryReserved ->
-confirmed; InventoryFailed -> RefundRequested (compensation); RefundIssued -> refunded. A
+confirmed; InventoryFailed -> RefundRequested (compensation); RefundIssued -> refunded. An
+inventory outcome that overtook PaymentSucceeded records the payment from the charge it carries. A
 ConfirmedBookingCancelled asks for a refund per the hotel's cancellation policy (the order stays
 confirmed and records the refunded amount). Messages that overtook the one they depend on raise
 OutOfOrder and are retried.
@@ -26,6 +27,8 @@ from backend.models import (
     OrderEvent,
     OrderStatus,
 )
+from backend.payments.gateway import Charge
+from backend.saga import inventory
 from backend.saga.consumer import OutOfOrder, apply_once, note_status, skip_if_processed
 from backend.saga.events import (
     BadMessage,
@@ -40,6 +43,7 @@ from backend.saga.events import (
     to_outbox,
 )
 from backend.saga.order_state import timeline_entry, transition
+from backend.saga.payments import record_charge
 
 REFUND_SHARE = {
     CancellationPolicy.FLEXIBLE: Decimal("1"),
@@ -58,12 +62,19 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
 
     def apply(session: Session) -> None:
         order, now = _lock_order(session, event.order_id), ctx.clock()
+        if order.status == OrderStatus.FAILED and isinstance(event, PaymentSucceeded):
+            # The sweeper closed the order as unpaid, then the charge went through after all.
+            detail = (
+                f"Charged {event.amount} {event.currency} after the order was closed: refunding."
+            )
+            data = {"charge_ref": event.charge_ref}
+            session.add(timeline_entry(order, "PaymentSucceeded", now, detail, data))
+            _request_refund(session, order, event.amount, "compensation")
+            return
         if order.status != OrderStatus.PENDING:
             return  # already decided: a stale message changes nothing
         if isinstance(event, PaymentSucceeded):
-            detail = f"Charged {event.amount} {event.currency}."
-            data = {"charge_ref": event.charge_ref}
-            _move(session, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
+            _record_paid(session, order, event.charge_ref, now)
         else:
             data = {"code": event.code}
             _move(session, order, OrderStatus.FAILED, "PaymentFailed", now, event.reason, data)
@@ -82,7 +93,12 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     def apply(session: Session) -> None:
         order, now = _lock_order(session, event.order_id), ctx.clock()
         if order.status == OrderStatus.PENDING:
-            raise OutOfOrder(f"order {order.id} is not paid yet")
+            # Overtook PaymentSucceeded (both leave the payments step at once). The inventory
+            # step only runs after a charge, so record that payment now; the later
+            # PaymentSucceeded then finds the order paid and changes nothing.
+            if event.charge_ref is None:
+                raise OutOfOrder(f"order {order.id} is not paid yet")
+            _record_paid(session, order, event.charge_ref, now)
         if order.status != OrderStatus.PAID:
             return
         if isinstance(event, InventoryReserved):
@@ -138,6 +154,60 @@ def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
             _request_refund(session, order, amount, "cancellation")
 
     apply_once(ctx, consumer, message_id, apply)
+
+
+def resolve_stuck_order(
+    session: Session, order: Order, charge: Charge | None, now: datetime
+) -> OrderStatus | None:
+    """Settle a locked order stuck in pending/paid, given what the gateway says was charged.
+
+    Returns the status it ends in (paid = a refund was requested), None when left alone.
+    """
+    by = {"by": "sweeper"}
+    if charge is None:
+        if order.status != OrderStatus.PENDING:
+            return None  # paid without a charge at the gateway: not for a robot to decide
+        detail = "No payment went through before the deadline: the order was closed."
+        _move(session, order, OrderStatus.FAILED, "PaymentTimedOut", now, detail, by)
+        _release_hold(session, order.booking_id, now)
+        return OrderStatus.FAILED
+    record_charge(session, order.id or 0, charge)
+    if order.status == OrderStatus.PENDING:
+        _record_paid(session, order, charge.ref, now, by)
+    if not _has_event(session, order, "InventoryFailed"):
+        failure = inventory.confirm(session, order.booking_id, now)
+        if failure is None:
+            detail = "Rooms reserved: the booking is confirmed."
+            _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail, by)
+            return OrderStatus.CONFIRMED
+        session.add(timeline_entry(order, "InventoryFailed", now, failure.capitalize() + ".", by))
+    # The rooms are gone (now or earlier): refund. Asking again is harmless (the refund's
+    # idempotency key); touching the order spaces the sweeper's next look by a deadline.
+    order.updated_at = now
+    session.add(order)
+    _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
+    return OrderStatus.PAID
+
+
+def _has_event(session: Session, order: Order, event_type: str) -> bool:
+    found = session.exec(
+        select(OrderEvent.id)
+        .where(OrderEvent.order_id == order.id)
+        .where(OrderEvent.type == event_type)
+    )
+    return found.first() is not None
+
+
+def _record_paid(
+    session: Session,
+    order: Order,
+    charge_ref: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    detail = f"Charged {order.amount} {order.currency}."
+    data = {"charge_ref": charge_ref, **(extra or {})}
+    _move(session, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
 
 
 def _lock_order(session: Session, order_id: int) -> Order:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from backend.bootstrap import Context
 from backend.db import transaction
 from backend.models import Payment, PaymentKind
-from backend.payments.gateway import CardDeclined
+from backend.payments.gateway import CardDeclined, Charge
 from backend.saga.consumer import apply_once, skip_if_processed
 from backend.saga.events import (
     BadMessage,
@@ -69,16 +69,11 @@ def charge_order(ctx: Context, message: dict[str, Any]) -> None:
 
     def record(session: Session) -> None:
         if isinstance(outcome, PaymentSucceeded):
-            session.add(
-                Payment(
-                    order_id=event.order_id,
-                    kind=PaymentKind.CHARGE,
-                    amount=outcome.amount,
-                    currency=outcome.currency,
-                    gateway_ref=outcome.charge_ref,
-                    idempotency_key=charge_key(event.order_id),
-                )
+            charged = Charge(
+                ref=outcome.charge_ref, amount=outcome.amount, currency=outcome.currency
             )
+            if not record_charge(session, event.order_id, charged):
+                return  # the sweeper recorded this charge and settled the order already
         session.add(to_outbox(outcome))
 
     apply_once(ctx, consumer, message_id, record)
@@ -96,6 +91,8 @@ def refund_order(ctx: Context, message: dict[str, Any]) -> None:
     )
 
     def record(session: Session) -> None:
+        if _payment_exists(session, key):
+            return  # a second request for the same refund (the sweeper asks again): done already
         session.add(
             Payment(
                 order_id=event.order_id,
@@ -119,6 +116,29 @@ def refund_order(ctx: Context, message: dict[str, Any]) -> None:
         )
 
     apply_once(ctx, consumer, message_id, record)
+
+
+def record_charge(session: Session, order_id: int, charge: Charge) -> bool:
+    """Add the charge to the payments table unless it is there already; True when added."""
+    key = charge_key(order_id)
+    if _payment_exists(session, key):
+        return False
+    session.add(
+        Payment(
+            order_id=order_id,
+            kind=PaymentKind.CHARGE,
+            amount=charge.amount,
+            currency=charge.currency,
+            gateway_ref=charge.ref,
+            idempotency_key=key,
+        )
+    )
+    return True
+
+
+def _payment_exists(session: Session, idempotency_key: str) -> bool:
+    found = session.exec(select(Payment.id).where(Payment.idempotency_key == idempotency_key))
+    return found.first() is not None
 
 
 def _charge_of(ctx: Context, order_id: int) -> Payment:

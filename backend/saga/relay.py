@@ -1,14 +1,15 @@
 """The outbox relay: publishes committed outbox rows to the broker, then marks them sent.
 
 - Nothing is published for a rolled-back transaction: rows exist only once committed.
-- Nothing committed is lost: a row is marked sent only after the broker confirmed it (RabbitMQ
-  publisher confirms); if the relay dies in between, the row is published again on restart, and
-  consumers recognise the repeat by its message id.
-- No network call inside a transaction: read a batch (short transaction), publish (no transaction),
-  mark (short transaction).
+- Nothing committed is lost: a row is marked sent only once the broker holds its messages (on
+  RabbitMQ the batch's AMQP transaction committed); if the relay dies in between, the row is
+  published again, and consumers recognise the repeat by its message id.
+- Batches: one transaction claims up to `batch_size` unsent rows (`FOR UPDATE SKIP LOCKED` on
+  Postgres, so several relays can run side by side, each taking other rows), publishes all their
+  messages at once (one broker round trip) and marks them sent in one UPDATE. The claim holds row
+  locks for the length of one broker round trip, nothing longer.
 - Woken at once by Postgres NOTIFY (trigger from migration 0003) or, in-process, by any commit on
   the engine; polls every RELAY_POLL_SECONDS in case a wake-up is lost.
-- One active relay per database: a Postgres advisory lock elects it; others wait as standbys.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from sqlmodel import col, select
 from backend.bootstrap import Context
 from backend.db import transaction
 from backend.models import OutboxMessage, utcnow
+from backend.saga.broker import BatchPublisher, batch_publisher
 from backend.saga.events import envelope
 from backend.saga.topology import QUEUES, queue_name, subscribers
 
 log = logging.getLogger("trinity.relay")
 CHANNEL = "trinity_outbox"
-LEADER_LOCK = 0x7472_656C  # pg advisory lock key: one active relay per database
 
 
 class OutboxRelay:
@@ -41,83 +42,87 @@ class OutboxRelay:
         self.ctx = ctx
         self.batch_size = batch_size
         self.wake = threading.Event()
+        self._publisher: BatchPublisher | None = None
+
+    @property
+    def publisher(self) -> BatchPublisher:
+        if self._publisher is None:
+            self._publisher = batch_publisher(self.ctx.broker)
+        return self._publisher
 
     def declare_queues(self) -> None:
         for queue in QUEUES:
             self.ctx.broker.declare_queue(queue_name(self.ctx.settings, queue))
 
     def publish_pending(self) -> int:
-        """Publish one batch of unsent rows; returns how many rows it took."""
+        """Claim, publish and mark one batch of unsent rows; returns how many rows it took."""
         with transaction(self.ctx.engine) as session:
             rows = session.exec(
                 select(OutboxMessage)
                 .where(col(OutboxMessage.published_at).is_(None))
                 .order_by(col(OutboxMessage.id))
                 .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
             ).all()
-        sent: list[int] = []
-        try:
-            for row in rows:
-                self._publish(row)
-                sent.append(row.id or 0)
-        finally:
-            self._mark_sent(sent)
+            if not rows:
+                return 0
+            self.publisher.publish([m for row in rows for m in self._messages(row)])
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+                .values(published_at=utcnow())
+            )
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:
         """Relay until `stop` is set; broker or database outages are logged and retried."""
         self.declare_queues()
         failures = 0
-        with self._wakeups(stop) as is_leader:
-            while not stop.is_set():
-                if not is_leader():
-                    self._sleep(stop, self.ctx.settings.relay_poll_seconds)
-                    continue
-                self.wake.clear()
-                try:
-                    taken = self.publish_pending()
-                    failures = 0
-                except Exception:
-                    failures += 1
-                    log.exception("relay batch failed (attempt %d); retrying", failures)
-                    self._sleep(stop, min(0.1 * 2**failures, 5.0))
-                    continue
-                if taken < self.batch_size:
-                    self._sleep(stop, self.ctx.settings.relay_poll_seconds)
+        try:
+            with self._wakeups(stop):
+                while not stop.is_set():
+                    self.wake.clear()
+                    try:
+                        taken = self.publish_pending()
+                        failures = 0
+                    except Exception:
+                        failures += 1
+                        log.exception("relay batch failed (attempt %d); retrying", failures)
+                        self._sleep(stop, min(0.1 * 2**failures, 5.0))
+                        continue
+                    if taken < self.batch_size:
+                        self._sleep(stop, self.ctx.settings.relay_poll_seconds)
+        finally:
+            self.publisher.close()
 
-    def _publish(self, row: OutboxMessage) -> None:
+    def _messages(self, row: OutboxMessage) -> list[dramatiq.Message[Any]]:
         body = envelope(row)
-        for consumer in subscribers(row.event_type):
-            message: dramatiq.Message[Any] = dramatiq.Message(
+        return [
+            dramatiq.Message(
                 queue_name=queue_name(self.ctx.settings, consumer.queue),
                 actor_name=consumer.actor_name,
                 args=(body,),
                 kwargs={},
                 options={},
             )
-            self.ctx.broker.enqueue(message)
-
-    def _mark_sent(self, ids: list[int]) -> None:
-        if not ids:
-            return
-        with transaction(self.ctx.engine) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(ids))
-                .values(published_at=utcnow())
-            )
+            for consumer in subscribers(row.event_type)
+        ]
 
     def _sleep(self, stop: threading.Event, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not (stop.is_set() or self.wake.is_set()) and time.monotonic() < deadline:
             self.wake.wait(min(0.05, max(deadline - time.monotonic(), 0)))
+        self.publisher.keepalive()
 
     @contextmanager
-    def _wakeups(self, stop: threading.Event) -> Iterator[Any]:
+    def _wakeups(self, stop: threading.Event) -> Iterator[None]:
         engine = self.ctx.engine
+        relay_thread = threading.get_ident()
 
         def on_commit(_connection: Any) -> None:
-            self.wake.set()
+            # The relay's own commits (its claim + mark) must not wake it: that would spin.
+            if threading.get_ident() != relay_thread:
+                self.wake.set()
 
         event.listen(engine, "commit", on_commit)
         listener = None
@@ -125,7 +130,7 @@ class OutboxRelay:
             listener = _PostgresListener(engine.url, self.wake, stop)
             listener.start()
         try:
-            yield (lambda: listener.leader) if listener else (lambda: True)
+            yield
         finally:
             event.remove(engine, "commit", on_commit)
             if listener:
@@ -133,13 +138,12 @@ class OutboxRelay:
 
 
 class _PostgresListener(threading.Thread):
-    """LISTEN for outbox inserts and hold the leader lock, reconnecting after failures."""
+    """LISTEN for outbox inserts (NOTIFY from the trigger), reconnecting after failures."""
 
     def __init__(self, url: Any, wake: threading.Event, stop: threading.Event) -> None:
         super().__init__(name="trinity-relay-listen", daemon=True)
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.wake, self.stop = wake, stop
-        self.leader = False
 
     def run(self) -> None:
         import psycopg
@@ -148,18 +152,10 @@ class _PostgresListener(threading.Thread):
             try:
                 with psycopg.connect(self.dsn, autocommit=True, connect_timeout=3) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self._listen(conn)
+                    self.wake.set()  # rows committed while we were not listening
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wake.set()
             except Exception as error:
                 log.warning("relay LISTEN connection failed (%s); polling meanwhile", error)
-            self.leader = False
             self.stop.wait(1.0)
-
-    def _listen(self, conn: Any) -> None:
-        while not self.stop.is_set():
-            if not self.leader:
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
-                self.leader = bool(row and row[0])
-                if self.leader:
-                    self.wake.set()
-            for _ in conn.notifies(timeout=0.5, stop_after=1):
-                self.wake.set()

@@ -50,15 +50,25 @@ class StatusBus:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
 
-    def publish(self, change: StatusChange) -> None:
-        body = json.dumps(asdict(change))
+    def publish(self, *changes: StatusChange) -> None:
+        """Push the changes (one Redis round trip for all of them)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for change in changes:
+            self.add_to(pipe, change)
         try:
-            self.redis.publish(order_channel(change.order_id), body)
-            self.redis.publish(ALL_ORDERS, body)
+            pipe.execute()
         except redis.RedisError as error:
+            orders = [change.order_id for change in changes]
             log.warning(
-                "status bus unavailable, change of order %s not pushed: %s", change.order_id, error
+                "status bus unavailable, changes of orders %s not pushed: %s", orders, error
             )
+
+    @staticmethod
+    def add_to(pipe: redis.client.Pipeline, change: StatusChange) -> None:
+        """Queue the change's messages on a pipeline the caller executes (with its own commands)."""
+        body = json.dumps(asdict(change))
+        pipe.publish(order_channel(change.order_id), body)
+        pipe.publish(ALL_ORDERS, body)
 
     @contextmanager
     def subscribe(self, order_id: int | None = None) -> Iterator[Subscription]:

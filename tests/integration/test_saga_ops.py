@@ -111,20 +111,22 @@ def test_worker_killed_mid_saga_every_order_settles_once(
             with transaction(saga.ctx.engine) as session:
                 return len(session.exec(select(Payment.id)).all()) >= 2
 
-        saga.wait_for(some_charged, timeout=30, what="the first charges")
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-    settled_before = [saga.order(o).status for o in orders]
-    assert OrderStatus.PENDING in settled_before or OrderStatus.PAID in settled_before, (
-        settled_before
-    )
-    try:
+        try:
+            saga.wait_for(some_charged, timeout=60, what="the first charges")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        settled_before = [saga.order(o).status for o in orders]
+        assert OrderStatus.PENDING in settled_before or OrderStatus.PAID in settled_before, (
+            settled_before
+        )
         final = saga.wait_terminal(*orders, timeout=40)
         saga.wait_quiet()
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(20)
+    finally:  # never leave a worker process behind, whatever failed
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(20)
     assert [o.status for o in final] == [OrderStatus.CONFIRMED] * len(orders)
     charges = [p for o in orders for p in saga.payments(o) if p.kind == PaymentKind.CHARGE]
     assert len(charges) == len(orders)
