@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from app.api_mount import mount_api
-from app.pages import checkout, hotel, index, login, profile, register, trip, trips
+from app.pages import admin, checkout, hotel, index, login, profile, register, trip, trips
 from backend.background import start_in_process_roles
 from backend.bootstrap import get_context
 
@@ -45,3 +45,4 @@ app.add_page(trip.trip_page, route=trip.ROUTE, title=trip.TITLE, on_load=trip.ON
 app.add_page(
     checkout.checkout_page, route=checkout.ROUTE, title=checkout.TITLE, on_load=checkout.ON_LOAD
 )
+app.add_page(admin.admin_page, route=admin.ROUTE, title=admin.TITLE, on_load=admin.ON_LOAD)

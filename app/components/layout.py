@@ -74,6 +74,7 @@ def header() -> rx.Component:
             rx.el.nav(
                 rx.flex(
                     *[nav_link(label, href) for label, href in NAV_ITEMS],
+                    rx.cond(AuthState.is_admin, nav_link("Admin", "/admin")),
                     session_controls(),
                     align="center",
                     spacing=rx.breakpoints(initial="3", sm="5"),

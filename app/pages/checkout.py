@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.countdown import countdown
+from app.components.folium_map import hotel_map_for, map_frame
 from app.components.forms import error_callout, field_label
 from app.components.layout import layout
 from app.format import parse_int, short_datetime
@@ -90,6 +91,7 @@ class CheckoutState(rx.State):
     order_id: int = 0
     order_status: str = ""
     timeline: list[TimelineEntry] = []  # noqa: RUF012 (a Reflex state var)
+    map_html: str = ""  # the hotel's folium map, once the booking is confirmed
     _watching_order: int = 0
 
     @rx.var
@@ -141,6 +143,8 @@ class CheckoutState(rx.State):
             deadline = deadline.replace(tzinfo=UTC)
         self.hold_deadline = deadline.isoformat()
         self.hold_expired = found.status == BookingStatus.HELD and deadline <= datetime.now(UTC)
+        if found.status == BookingStatus.CONFIRMED and not self.map_html:
+            self.map_html = await hotel_map_for(found.hotel_id)
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -150,6 +154,7 @@ class CheckoutState(rx.State):
         self.order_id = 0
         self.order_status = ""
         self.timeline = []
+        self.map_html = ""
         session = await self.get_state(AuthState)
         user_id = await session.resolve()
         if not user_id:
@@ -455,11 +460,37 @@ def payment_panel() -> rx.Component:
     )
 
 
+def confirmation_map() -> rx.Component:
+    return rx.cond(
+        (CheckoutState.order_status == "confirmed") & (CheckoutState.map_html != ""),
+        rx.card(
+            rx.flex(
+                rx.heading("Where you are staying", size="4", as_="h2"),
+                rx.box(
+                    map_frame(
+                        CheckoutState.map_html,
+                        "Map of " + CheckoutState.trip.hotel_name,
+                        id="confirmation-map",
+                    ),
+                    height="18rem",
+                    border_radius="var(--radius-3)",
+                    overflow="hidden",
+                ),
+                direction="column",
+                spacing="3",
+            ),
+            width="100%",
+        ),
+    )
+
+
 def checkout_view() -> rx.Component:
     return rx.flex(
         rx.heading("Checkout", size="8", as_="h1"),
         rx.grid(
-            rx.flex(summary_card(), hold_timer(), direction="column", spacing="4"),
+            rx.flex(
+                summary_card(), hold_timer(), confirmation_map(), direction="column", spacing="4"
+            ),
             rx.flex(order_panel(), payment_panel(), direction="column", spacing="4"),
             grid_template_columns=rx.breakpoints(initial="1fr", md="1fr 1fr"),
             spacing="5",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.components.folium_map import hotel_map_for, map_frame
 from app.components.layout import layout
 from app.format import parse_int
 from app.pages.trips import TripRow, status_badge, trip_rows
@@ -19,6 +20,16 @@ class TripState(rx.State):
     loaded: bool = False
     not_found: bool = False
     trip: TripRow = TripRow()
+    map_html: str = ""
+
+    @rx.var
+    def confirmation_text(self) -> str:
+        t = self.trip
+        return (
+            f"Trinity booking confirmation\n\nBooking #{t.id}\n"
+            f"Hotel: {t.hotel_name}, {t.city}\nRoom: {t.room_name}\nDates: {t.dates}\n"
+            f"Guests: {t.guests}\nTotal: {t.total}\nStatus: {t.status}\n"
+        )
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -35,6 +46,7 @@ class TripState(rx.State):
         else:
             self.not_found = False
             self.trip = (await trip_rows([found]))[0]
+            self.map_html = await hotel_map_for(found.hotel_id)
         self.loaded = True
         return None
 
@@ -63,6 +75,28 @@ def trip_view() -> rx.Component:
                 detail("Total", trip.total),
             ),
             rx.cond(trip.note != "", rx.text(trip.note, color=rx.color("amber", 11))),
+            rx.cond(
+                TripState.map_html != "",
+                rx.box(
+                    map_frame(TripState.map_html, "Map of " + trip.hotel_name, id="trip-map"),
+                    height="16rem",
+                    border_radius="var(--radius-3)",
+                    overflow="hidden",
+                ),
+            ),
+            rx.cond(
+                trip.status == "confirmed",
+                rx.button(
+                    rx.icon("download", size=16),
+                    "Download confirmation",
+                    variant="soft",
+                    width="fit-content",
+                    on_click=rx.download(
+                        data=TripState.confirmation_text,
+                        filename="trinity-confirmation-" + trip.id.to_string() + ".txt",
+                    ),
+                ),
+            ),
             rx.hstack(
                 rx.link(
                     rx.cond(trip.status == "held", "Pay for this hold", "Payment and order status"),

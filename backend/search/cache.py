@@ -13,6 +13,7 @@ Redis trouble never fails a search: the wrapper logs and asks the index directly
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -44,15 +45,15 @@ class CachedSearch:
         if self.ttl <= 0:
             return self.inner.search(query)
         try:
-            version = self.redis.get(f"{self.prefix}:version") or "0"
+            version = _text(self.redis.get(f"{self.prefix}:version")) or "0"
             key = f"{self.prefix}:q:{version}:{query_digest(query)}"
-            cached = self.redis.get(key)
+            cached = _text(self.redis.get(key))
         except redis.RedisError as error:
             log.warning("search cache unavailable, asking the index: %s", error)
             return self.inner.search(query)
         if cached is not None:
             self._count("hits")
-            return _decode(str(cached))
+            return _decode(cached)
         self._count("misses")
         result = self.inner.search(query)
         try:
@@ -62,13 +63,12 @@ class CachedSearch:
         return result
 
     def _count(self, what: str) -> None:
-        try:
+        # A lost counter tick is not worth failing a search.
+        with contextlib.suppress(redis.RedisError):
             self.redis.incr(f"{self.prefix}:{what}")
-        except redis.RedisError:
-            pass  # a lost counter tick is not worth failing a search
 
     def stats(self) -> dict[str, int]:
-        hits, misses, version = self.redis.mget(
+        hits, misses, version = self.redis.mget(  # type: ignore[misc]
             f"{self.prefix}:hits", f"{self.prefix}:misses", f"{self.prefix}:version"
         )
         return {"hits": int(hits or 0), "misses": int(misses or 0), "version": int(version or 0)}
@@ -107,6 +107,11 @@ class CachedSearch:
     def drop(self) -> None:
         self.inner.drop()
         self.bump()
+
+
+def _text(value: object) -> str | None:
+    # Works with clients made with or without decode_responses.
+    return value.decode() if isinstance(value, bytes) else None if value is None else str(value)
 
 
 def _encode(result: SearchResult) -> str:

@@ -118,7 +118,9 @@ class EmbeddedIndex:
         )
         conn.execute(f"CREATE INDEX docs_{g}_price ON docs_{g} (price_min, id)")
         conn.execute(f"CREATE INDEX docs_{g}_rating ON docs_{g} (rating DESC, id)")
-        conn.execute(f"CREATE VIRTUAL TABLE geo_{g} USING rtree(id, min_lat, max_lat, min_lng, max_lng)")
+        conn.execute(
+            f"CREATE VIRTUAL TABLE geo_{g} USING rtree(id, min_lat, max_lat, min_lng, max_lng)"
+        )
         conn.execute(
             f"CREATE VIRTUAL TABLE fts_{g} USING fts5(name, city, description, "
             "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
@@ -232,7 +234,9 @@ class EmbeddedIndex:
 
     def count(self) -> int:
         conn = self._conn()
-        return int(conn.execute(f"SELECT count(*) FROM docs_{self._generation(conn)}").fetchone()[0])
+        return int(
+            conn.execute(f"SELECT count(*) FROM docs_{self._generation(conn)}").fetchone()[0]
+        )
 
     def search(self, query: SearchQuery) -> SearchResult:
         conn = self._conn()
@@ -256,16 +260,20 @@ class EmbeddedIndex:
         where: list[str] = []
         params: list[Any] = []
         box = query.bbox
-        if box is not None and box != WORLD:
-            # R*Tree narrows (its float32 boxes are rounded outward), the REAL columns decide.
-            joins.append(
-                f"JOIN geo_{g} AS g ON g.id = d.id AND g.max_lat >= ? AND g.min_lat <= ? "
-                "AND g.max_lng >= ? AND g.min_lng <= ?"
-            )
-            params += [box.sw_lat, box.ne_lat, box.sw_lng, box.ne_lng]
-            where.append("d.lat BETWEEN ? AND ? AND d.lng BETWEEN ? AND ?")
-            params += [box.sw_lat, box.ne_lat, box.sw_lng, box.ne_lng]
+        source = f"docs_{g} AS d"
         expression = fts_expression(query.text)
+        if box is not None and box != WORLD:
+            # The R*Tree drives (CROSS JOIN fixes the loop order: left to right); otherwise SQLite
+            # may walk the price index for ORDER BY ... LIMIT and probe the box per hotel. Its
+            # float32 boxes are rounded outward, so the REAL columns decide the edges.
+            # With text, FTS5 drives instead (plain joins, the planner orders them).
+            join = "JOIN" if expression else "CROSS JOIN"
+            source = f"geo_{g} AS g {join} docs_{g} AS d"
+            where.append(
+                "g.max_lat >= ? AND g.min_lat <= ? AND g.max_lng >= ? AND g.min_lng <= ? "
+                "AND d.id = g.id AND d.lat BETWEEN ? AND ? AND d.lng BETWEEN ? AND ?"
+            )
+            params += [box.sw_lat, box.ne_lat, box.sw_lng, box.ne_lng] * 2
         order = ORDER_BY.get(query.sort, "d.id ASC")
         if expression is not None:
             joins.insert(0, f"JOIN fts_{g} ON fts_{g}.rowid = d.id AND fts_{g} MATCH ?")
@@ -279,7 +287,7 @@ class EmbeddedIndex:
         if query.min_capacity is not None:
             where.append("d.max_capacity >= ?")
             params.append(query.min_capacity)
-        sql = f"FROM docs_{g} AS d {' '.join(joins)}"
+        sql = f"FROM {source} {' '.join(joins)}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return sql, params, order

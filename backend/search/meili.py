@@ -27,6 +27,7 @@ log = logging.getLogger("trinity.search.meili")
 
 # Meilisearch counts hits exhaustively up to this cap; above it `total` is a lower bound.
 MAX_TOTAL_HITS = 1000
+REBUILD_TIMEOUT_MS = 3_600_000
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "city", "description"],
     "filterableAttributes": [
@@ -95,8 +96,10 @@ class MeiliIndex:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def _wait(self, task_uid: int) -> None:
-        task = self.client.wait_for_task(task_uid, self.task_timeout_ms, interval_in_ms=5)
+    def _wait(self, task_uid: int, timeout_ms: int | None = None, interval_ms: int = 5) -> None:
+        task = self.client.wait_for_task(
+            task_uid, timeout_ms or self.task_timeout_ms, interval_in_ms=interval_ms
+        )
         if task.status != "succeeded":
             raise IndexWriteFailed(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
@@ -140,7 +143,8 @@ class MeiliIndex:
             pending.append((task.task_uid, len(batch)))
         done = 0
         for task_uid, size in pending:
-            self._wait(task_uid)
+            # Meilisearch merges the queued additions into large batches: one wait can be minutes.
+            self._wait(task_uid, timeout_ms=REBUILD_TIMEOUT_MS, interval_ms=200)
             done += size
             progress(size)
         self.ensure_ready()

@@ -6,10 +6,12 @@ replay is harmless, order inside a batch does not matter, and nothing is duplica
 
 Checkpoint = the position (txid, id) of the last applied change, advanced only after the index
 confirmed the batch, by compare-and-set on a version (a reindex may have moved it meanwhile). On
-PostgreSQL ids are allocated before commit, so id order is not commit order; the worker therefore
-only reads changes of transactions older than the snapshot's xmin (all finished) and orders them
-by (txid, id): a late commit can never land behind the checkpoint. On SQLite writers are
-serialized and txid is always 0, so the same query is plain id order.
+PostgreSQL ids are allocated before commit, so id order is not commit order: a transaction still
+open may later commit a change *behind* one already applied. So the checkpoint only moves over
+changes below the horizon (the snapshot's xmin: every transaction below it has finished), ordered
+by (txid, id). Visible changes above the horizon are applied at once anyway and remembered in
+memory, so an unrelated long transaction delays the checkpoint, never the search. On SQLite
+writers are serialized and txid is always 0: the same code is plain id order.
 
 Wake-ups: LISTEN hotel_changes on PostgreSQL (the triggers NOTIFY), polling as the fallback.
 Failures (index or database down) back off exponentially and retry the same batch.
@@ -17,15 +19,16 @@ Failures (index or database down) back off exponentially and retry the same batc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, func, text
 from sqlmodel import col, select
 
 from backend.bootstrap import Context
@@ -65,16 +68,16 @@ def documents_for(conn: Connection, hotel_ids: Sequence[int]) -> tuple[list[Hote
         select(
             Hotel.id, Hotel.name, Hotel.city, Hotel.country, Hotel.lat, Hotel.lng, Hotel.rating,
             Hotel.amenities, Hotel.description, Hotel.currency,
-        ).where(col(Hotel.id).in_(hotel_ids))
+        ).where(col(Hotel.id).in_(hotel_ids))  # type: ignore[call-overload]
     ).all()  # fmt: skip
     rooms = {
         row[0]: row[1:]
         for row in conn.execute(
             select(
                 RoomType.hotel_id,
-                text("min(price)"),
-                text("max(price)"),
-                text("max(capacity)"),
+                func.min(RoomType.price),
+                func.max(RoomType.price),
+                func.max(RoomType.capacity),
             )
             .where(col(RoomType.hotel_id).in_(hotel_ids))
             .group_by(col(RoomType.hotel_id))
@@ -100,7 +103,10 @@ def all_documents(engine: Engine, batch: int) -> Iterator[list[HotelDoc]]:
         with engine.connect() as conn:
             ids = list(
                 conn.execute(
-                    select(Hotel.id).where(col(Hotel.id) > last).order_by(col(Hotel.id)).limit(batch)
+                    select(Hotel.id)
+                    .where(col(Hotel.id) > last)
+                    .order_by(col(Hotel.id))
+                    .limit(batch)
                 ).scalars()
             )
             if not ids:
@@ -125,19 +131,18 @@ def _horizon_sql(conn: Connection) -> str:
     return str(NO_HORIZON)
 
 
-def read_changes(conn: Connection, after: Position, limit: int) -> list[Any]:
-    """Changes after `after` from finished transactions only, in checkpoint order."""
-    return list(
-        conn.execute(
-            text(
-                f"WITH horizon AS (SELECT {_horizon_sql(conn)} AS upto) "
-                "SELECT c.id, c.hotel_id, c.txid FROM hotel_changes AS c, horizon "
-                "WHERE (c.txid > :tx OR (c.txid = :tx AND c.id > :id)) AND c.txid < horizon.upto "
-                "ORDER BY c.txid, c.id LIMIT :n"
-            ),
-            {"tx": after.txid, "id": after.change_id, "n": limit},
-        ).all()
-    )
+def read_changes(conn: Connection, after: Position, limit: int) -> tuple[list[Any], int]:
+    """Visible changes after `after` in checkpoint order, and the horizon: every transaction with
+    a txid below it has finished, so no change below it can still appear."""
+    horizon = int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
+    rows = conn.execute(
+        text(
+            "SELECT id, hotel_id, txid FROM hotel_changes "
+            "WHERE txid > :tx OR (txid = :tx AND id > :id) ORDER BY txid, id LIMIT :n"
+        ),
+        {"tx": after.txid, "id": after.change_id, "n": limit},
+    ).all()
+    return list(rows), horizon
 
 
 def load_checkpoint(conn: Connection, name: str = CONSUMER) -> Checkpoint:
@@ -158,8 +163,8 @@ def store_checkpoint(engine: Engine, old: Checkpoint, new: Position, name: str =
             inserted = conn.execute(
                 text(
                     "INSERT INTO sync_checkpoints (name, txid, change_id, version, updated_at) "
-                    "SELECT :name, :tx, :id, 0, :now WHERE NOT EXISTS "
-                    "(SELECT 1 FROM sync_checkpoints WHERE name = :name)"
+                    "SELECT CAST(:name AS VARCHAR(40)), :tx, :id, 0, :now WHERE NOT EXISTS "
+                    "(SELECT 1 FROM sync_checkpoints WHERE name = CAST(:name AS VARCHAR(40)))"
                 ),
                 params,
             )
@@ -189,9 +194,7 @@ def prune(engine: Engine) -> int:
             return 0
         floor = min(Position(int(r[0]), int(r[1])) for r in rows)
         return conn.execute(
-            text(
-                "DELETE FROM hotel_changes WHERE txid < :tx OR (txid = :tx AND id <= :id)"
-            ),
+            text("DELETE FROM hotel_changes WHERE txid < :tx OR (txid = :tx AND id <= :id)"),
             {"tx": floor.txid, "id": floor.change_id},
         ).rowcount
 
@@ -213,22 +216,63 @@ def pending_changes(engine: Engine) -> int:
 # -- one batch --------------------------------------------------------------------------------------
 
 
-def sync_once(ctx: Context, limit: int | None = None) -> int:
-    """Apply one batch of changes to the index; returns how many change rows it consumed."""
+@dataclass
+class SyncState:
+    """Changes already applied but still beyond the checkpoint (their transaction id is above the
+    horizon because some older transaction is still open). Kept in memory only: after a restart
+    they are applied once more, which is harmless."""
+
+    applied: dict[int, Position] = field(default_factory=dict)
+
+    def forget_until(self, position: Position) -> None:
+        self.applied = {i: p for i, p in self.applied.items() if p > position}
+
+
+def _position(row: Any) -> Position:
+    return Position(int(row.txid), int(row.id))
+
+
+def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = None) -> int:
+    """Apply the next batch of changes to the index; returns how many new change rows it applied.
+
+    Every visible change is applied at once (low lag even while an unrelated long transaction
+    is open), but the checkpoint only advances over changes below the horizon.
+    """
+    state = state if state is not None else SyncState()
     limit = limit or ctx.settings.search_sync_batch
     with ctx.engine.connect() as conn:
         checkpoint = load_checkpoint(conn)
-        rows = read_changes(conn, checkpoint.position, limit)
-        if not rows:
-            return 0
-        docs, gone = documents_for(conn, sorted({r.hotel_id for r in rows}))
+        rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
+        docs, gone = documents_for(conn, sorted({r.hotel_id for r in fresh}))
     # No database transaction is open while the index works (it is a network call in full mode).
     ctx.search.upsert(docs)
     ctx.search.delete(gone)
-    last = rows[-1]
-    if not store_checkpoint(ctx.engine, checkpoint, Position(int(last.txid), int(last.id))):
-        log.info("checkpoint moved by a reindex; replaying from its position")
-    return len(rows)
+    settled = [r for r in rows if int(r.txid) < horizon]
+    for row in fresh:
+        state.applied[int(row.id)] = _position(row)
+    if settled:
+        target = _position(settled[-1])
+        if store_checkpoint(ctx.engine, checkpoint, target):
+            state.forget_until(target)
+        else:
+            log.info("checkpoint moved by a reindex; replaying from its position")
+            state.applied.clear()
+    return len(fresh)
+
+
+def _next_rows(
+    conn: Connection, after: Position, limit: int, state: SyncState
+) -> tuple[list[Any], list[Any], int]:
+    """Rows from the checkpoint on (all of them read, in order) and those not yet applied."""
+    rows: list[Any] = []
+    cursor = after
+    while True:
+        page, horizon = read_changes(conn, cursor, limit)
+        rows += page
+        fresh = [r for r in rows if int(r.id) not in state.applied]
+        if fresh or len(page) < limit:
+            return rows, fresh, horizon
+        cursor = _position(page[-1])  # a full page of applied rows: look further
 
 
 # -- wake-ups ---------------------------------------------------------------------------------------
@@ -277,10 +321,8 @@ class PostgresWakeup(Wakeup):
 
     def close(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.conn.close()
-            except Exception:
-                pass
             self.conn = None
 
 
@@ -297,12 +339,13 @@ def backoff_seconds(failures: int) -> float:
 def run_sync(ctx: Context, stop: threading.Event) -> None:
     """The worker loop: drain the log, then sleep until NOTIFY or the poll interval."""
     wakeup = make_wakeup(ctx, stop)
+    state = SyncState()
     failures = 0
     last_prune = time.monotonic()
     try:
         while not stop.is_set():
             try:
-                applied = sync_once(ctx)
+                applied = sync_once(ctx, state)
                 failures = 0
             except Exception as error:  # index or database down: retry the same batch later
                 failures += 1

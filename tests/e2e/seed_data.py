@@ -109,21 +109,36 @@ HOTELS = [
         ["air_conditioning", "wifi"],
         [("Double", 2, 20, "110.00")],
     ),
+    # The refund path: one room, taken by another guest while the first one's payment runs.
+    _hotel(
+        "refund", "Granada Alhambra Rooms", "Granada", "ES", 37.1773, -3.5986, 4.3,
+        ["wifi"],
+        [("Double", 2, 1, "100.00")],
+    ),
+    # The admin test renames this one (nothing else looks at Seville).
+    _hotel(
+        "admin", "Seville Patio House", "Seville", "ES", 37.3891, -5.9845, 4.0,
+        ["breakfast", "wifi"],
+        [("Double", 2, 4, "85.00")],
+    ),
 ]  # fmt: skip
 
 GUESTS = {
     "alice": Guest("alice@example.com", "Alice Traveller"),
     "bob": Guest("bob@example.com", "Bob Wanderer"),
+    "dora": Guest("dora@example.com", "Dora Nomad"),
 }
+ADMIN = Guest("admin@example.com", "Ada Admin")
 
 
 def settings_for(data_dir: Path) -> Settings:
     return Settings(mode=Mode.LOCAL, data_dir=data_dir)
 
 
-def seed(data_dir: Path) -> SeededData:
-    """Migrate a fresh SQLite database in `data_dir` and fill it."""
-    settings = settings_for(data_dir)
+def seed(data_dir: Path, settings: Settings | None = None) -> SeededData:
+    """Migrate a fresh database (SQLite in `data_dir` unless `settings` name another) and fill it,
+    the search index included."""
+    settings = settings or settings_for(data_dir)
     migrate(settings.sqlalchemy_url)
     ctx = build_context(settings)
     data = SeededData(data_dir=data_dir)
@@ -137,6 +152,9 @@ def seed(data_dir: Path) -> SeededData:
         for key, guest in GUESTS.items():
             token, _ = auth.register(ctx, guest.email, guest.password, guest.name)
             data.guests[key] = Guest(guest.email, guest.name, guest.password, token)
+        auth.ensure_user(ctx, ADMIN.email, ADMIN.password, ADMIN.name, is_admin=True)
+        token, _ = auth.login(ctx, ADMIN.email, ADMIN.password)
+        data.guests["admin"] = Guest(ADMIN.email, ADMIN.name, ADMIN.password, token)
     finally:
         ctx.engine.dispose()
     return data

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from seed_data import SeededData
+from stacks import Stack
 from ui import sign_in_with_token
 
 from backend.bootstrap import Context
@@ -33,9 +34,8 @@ def default_stay() -> tuple[date, date]:
     return check_in, check_in + timedelta(days=2)
 
 
-def test_hotel_page_shows_the_stay_and_holds_a_room(
-    app_server: str, seeded: SeededData, page: Page, browser_log
-) -> None:
+def test_hotel_page_shows_the_stay_and_holds_a_room(stack: Stack, page: Page, browser_log) -> None:
+    app_server, seeded = stack.base_url, stack.seeded
     hotel_id = seeded.hotels["hold"]
     room_id = seeded.room_types["hold/Double"]
     check_in, check_out = default_stay()

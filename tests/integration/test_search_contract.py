@@ -56,7 +56,9 @@ IN_BOX = {1, 2, 3, 4, 5}
 
 
 @pytest.fixture(scope="module", params=MODES)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SearchIndex]:
     index: SearchIndex
     if request.param == "local":
         index = EmbeddedIndex(Path(tmp_path_factory.mktemp("search")) / "search.db")
@@ -64,7 +66,9 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         if not os.environ.get("MEILI_URL"):
             pytest.fail("Full-mode search tests need MEILI_URL (run `make test`).")
         index = MeiliIndex(
-            os.environ["MEILI_URL"], os.environ.get("MEILI_MASTER_KEY"), f"test_{uuid.uuid4().hex[:10]}"
+            os.environ["MEILI_URL"],
+            os.environ.get("MEILI_MASTER_KEY"),
+            f"test_{uuid.uuid4().hex[:10]}",
         )
     index.ensure_ready()
     index.upsert(DOCS)

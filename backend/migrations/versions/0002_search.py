@@ -26,9 +26,7 @@ CHANNEL = "hotel_changes"
 def upgrade() -> None:
     op.create_table(
         "hotel_changes",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("hotel_id", sa.Integer(), nullable=False),
         sa.Column("txid", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("changed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
@@ -52,7 +50,10 @@ def upgrade() -> None:
 def _postgres_triggers() -> None:
     events = {
         "insert": ("REFERENCING NEW TABLE AS new_rows", ["new_rows"]),
-        "update": ("REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows", ["new_rows", "old_rows"]),
+        "update": (
+            "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows",
+            ["new_rows", "old_rows"],
+        ),
         "delete": ("REFERENCING OLD TABLE AS old_rows", ["old_rows"]),
     }
     for table, column in SOURCES:
@@ -87,7 +88,11 @@ def _sqlite_triggers() -> None:
         for event, refs in (("insert", ["NEW"]), ("update", ["NEW", "OLD"]), ("delete", ["OLD"])):
             inserts = []
             for ref in refs:
-                guard = f" WHERE OLD.{column} IS NOT NEW.{column}" if ref == "OLD" and event == "update" else ""
+                guard = (
+                    f" WHERE OLD.{column} IS NOT NEW.{column}"
+                    if ref == "OLD" and event == "update"
+                    else ""
+                )
                 inserts.append(
                     f"INSERT INTO hotel_changes (hotel_id, txid) SELECT {ref}.{column}, 0{guard};"
                 )

@@ -1,0 +1,144 @@
+"""Admin in the browser: only admins get in; a rename is searchable within a second; create and
+delete with confirmation; the sync lag and the counts are on the page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+from seed_data import SeededData
+from ui import log_in_with_form, sign_in_with_token
+
+pytestmark = pytest.mark.e2e
+SEARCHABLE_WITHIN_S = 1.0
+
+
+def search_names(page: Page, base_url: str, text: str) -> list[str]:
+    answer = page.request.get(f"{base_url}/api/search", params={"q": text})
+    assert answer.status == 200, answer.text()
+    return [hit["name"] for hit in answer.json()["hits"]]
+
+
+def wait_until_searchable(
+    page: Page, base_url: str, text: str, present: bool, since: float
+) -> float:
+    """Poll the search API until `text` is (or no longer is) found; seconds since `since`."""
+    while True:
+        names = search_names(page, base_url, text)
+        if any(text in name for name in names) == present:
+            return time.monotonic() - since
+        if time.monotonic() - since > 5:
+            pytest.fail(f"search for {text!r} still answers {names} after 5 s")
+        time.sleep(0.02)
+
+
+def open_admin(page: Page, base_url: str, seeded: SeededData) -> None:
+    sign_in_with_token(page, base_url, seeded.guests["admin"])
+    page.goto(base_url + "/admin")
+    expect(page.get_by_role("heading", name="Admin", exact=True)).to_be_visible()
+
+
+def test_an_admin_renames_a_hotel_and_search_shows_it_within_a_second(
+    app_server: str, seeded: SeededData, page: Page, browser_log
+) -> None:
+    open_admin(page, app_server, seeded)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Admin")).to_be_visible()
+    expect(page.locator("#sync-lag")).to_have_text(re.compile(r"^\d+\.\d s"))
+    expect(page.locator("#metric-bookings")).to_be_visible()
+
+    page.get_by_label("Find a hotel (name or city)").fill("seville")
+    rows = page.locator("#admin-hotels tbody tr")
+    expect(rows).to_have_count(1)
+    expect(page.locator("#admin-hotels-page")).to_have_text("1–1 of 1")
+    page.get_by_role("button", name="Edit Seville Patio House").click()
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value("Seville Patio House")
+    expect(dialog.get_by_label("Nightly price (Double)")).to_have_value("85.00")
+    dialog.get_by_label("Name", exact=True).fill("Seville Azulejo House")
+    dialog.get_by_label("Nightly price (Double)").fill("89")
+    dialog.get_by_role("button", name="Save hotel").click()
+    saved_at = time.monotonic()
+
+    took = wait_until_searchable(page, app_server, "Azulejo", present=True, since=saved_at)
+    assert took < SEARCHABLE_WITHIN_S, f"the rename took {took:.2f} s to reach search"
+    expect(dialog).to_have_count(0)
+    expect(rows.first).to_contain_text("Seville Azulejo House")
+    expect(rows.first).to_contain_text("€89")
+    expect(page.locator("#sync-lag")).to_have_text(re.compile(r"^\d+\.\d s"))
+
+    page.goto(app_server + "/?q=azulejo")
+    expect(page.locator(".search-hit h3")).to_have_text(["Seville Azulejo House"])
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+
+
+def test_an_admin_creates_then_deletes_a_hotel_after_confirming(
+    app_server: str, seeded: SeededData, page: Page, browser_log
+) -> None:
+    open_admin(page, app_server, seeded)
+    page.get_by_role("button", name="New hotel").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name", exact=True).fill("Cádiz Surf Lodge")
+    dialog.get_by_label("City", exact=True).fill("Cádiz")
+    dialog.get_by_label("Country (2 letters)").fill("ES")
+    dialog.get_by_label("Latitude").fill("36.5271")
+    dialog.get_by_label("Longitude").fill("-6.2886")
+    dialog.get_by_label("Rating (0–5)").fill("4.1")
+    dialog.get_by_label("Amenities (comma separated)").fill("wifi, sea view")
+    dialog.get_by_label("Cancellation policy").select_option("strict")
+    dialog.get_by_label("Room type name").fill("Dorm")
+    dialog.get_by_label("Capacity (new room type)").fill("1")
+    dialog.get_by_label("Rooms (new room type)").fill("6")
+    dialog.get_by_label("Nightly price (new room type)").fill("30")
+    dialog.get_by_role("button", name="Save hotel").click()
+    created_at = time.monotonic()
+    expect(
+        page.locator("[data-sonner-toast]").filter(has_text="Cádiz Surf Lodge created")
+    ).to_be_visible()
+    assert (
+        wait_until_searchable(page, app_server, "Surf Lodge", True, created_at)
+        < SEARCHABLE_WITHIN_S
+    )
+
+    page.get_by_label("Find a hotel (name or city)").fill("cádiz")
+    row = page.locator("#admin-hotels tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(re.compile("strict", re.IGNORECASE))
+    page.get_by_role("button", name="Delete Cádiz Surf Lodge").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Cádiz Surf Lodge")
+    confirm.get_by_role("button", name="Keep it").click()
+    expect(row).to_have_count(1)  # cancelled: still there
+
+    page.get_by_role("button", name="Delete Cádiz Surf Lodge").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete hotel").click()
+    deleted_at = time.monotonic()
+    expect(row).to_have_count(0)
+    expect(page.locator("#admin-hotels-page")).to_have_text("No hotels")
+    assert (
+        wait_until_searchable(page, app_server, "Surf Lodge", False, deleted_at)
+        < SEARCHABLE_WITHIN_S
+    )
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+
+
+def test_admin_is_for_admins_only(app_server: str, seeded: SeededData, page: Page) -> None:
+    sign_in_with_token(page, app_server, seeded.guests["alice"])
+    page.goto(app_server + "/admin")
+    expect(page.locator("#admin-forbidden")).to_contain_text("Admins only")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
+    expect(page.get_by_role("button", name="New hotel")).to_have_count(0)
+
+
+def test_an_anonymous_visitor_logs_in_and_comes_back_to_admin(
+    app_server: str, seeded: SeededData, page: Page
+) -> None:
+    page.goto(app_server + "/admin")
+    expect(page).to_have_url(re.compile(r"/login/?\?next=%2Fadmin$"))
+    log_in_with_form(page, seeded.guests["admin"])
+    expect(page).to_have_url(re.compile(r"/admin/?$"))
+    expect(page.locator("#admin-hotels")).to_be_visible()

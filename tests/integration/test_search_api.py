@@ -1,0 +1,212 @@
+"""GET /api/search per API.md, in both modes (embedded index / Meilisearch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from factories import stay
+from fastapi.testclient import TestClient
+from search_fixtures import search_context
+
+from backend.bootstrap import Context
+from backend.db import transaction
+from backend.inventory import nights
+from backend.models import RoomInventory
+from backend.search.sync import sync_once
+from backend.services.hotels import RoomTypeSpec, create_hotel
+
+HIT_FIELDS = {
+    "id",
+    "name",
+    "city",
+    "country",
+    "lat",
+    "lng",
+    "price",
+    "currency",
+    "rating",
+    "amenities",
+}
+
+
+@pytest.fixture
+def ctx(mode: str, settings_factory: Any) -> Iterator[Context]:
+    yield from search_context(mode, settings_factory)
+
+
+def drain(ctx: Context) -> None:
+    while sync_once(ctx):
+        pass
+
+
+def hotel(
+    ctx: Context,
+    name: str,
+    lat: float,
+    lng: float,
+    rooms: list[tuple[str, int, int, str]],
+    **fields: Any,
+) -> tuple[int, list[int]]:
+    """rooms: (name, capacity, count, price); returns (hotel id, room type ids)."""
+    body = {
+        "name": name, "city": "Lisbon", "country": "PT", "lat": lat, "lng": lng, "rating": 4.0,
+        "amenities": ["wifi"], "description": "Near the river.", "currency": "EUR",
+    }  # fmt: skip
+    body.update(fields)
+    specs = [RoomTypeSpec(n, c, r, Decimal(p)) for n, c, r, p in rooms]
+    view = create_hotel(ctx, body, specs)
+    return view.hotel.id or 0, [rt.id for rt in view.room_types]
+
+
+def book_out(ctx: Context, room_type_id: int, total: int, check_in: Any, check_out: Any) -> None:
+    """Every room of the type reserved on the stay's last night (the others stay free)."""
+    with transaction(ctx.engine) as session:
+        last = nights(check_in, check_out)[-1]
+        session.add(
+            RoomInventory(room_type_id=room_type_id, night=last, total=total, reserved=total)
+        )
+
+
+def search(client: TestClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+BAD_INPUT: list[dict[str, Any]] = [
+    {"ne_lat": 1, "ne_lng": 1, "sw_lat": 0},  # half a viewport
+    {"ne_lat": 1},
+    {"ne_lat": 0, "ne_lng": 1, "sw_lat": 1, "sw_lng": 0},  # inverted latitudes
+    {"ne_lat": 1, "ne_lng": 0, "sw_lat": 0, "sw_lng": 1},  # inverted longitudes
+    {"ne_lat": 91, "ne_lng": 1, "sw_lat": 0, "sw_lng": 0},
+    {"ne_lat": 1, "ne_lng": 1, "sw_lat": -90.5, "sw_lng": 0},
+    {"ne_lat": 1, "ne_lng": 181, "sw_lat": 0, "sw_lng": 0},
+    {"ne_lat": 1, "ne_lng": 1, "sw_lat": 0, "sw_lng": -180.01},
+    {"ne_lat": "nan", "ne_lng": 1, "sw_lat": 0, "sw_lng": 0},
+    {"ne_lat": "north", "ne_lng": 1, "sw_lat": 0, "sw_lng": 0},
+    {"min_price": 100, "max_price": 50},
+    {"min_price": -1},
+    {"check_in": "2031-05-02", "check_out": "2031-05-02"},
+    {"check_in": "2031-05-03", "check_out": "2031-05-02"},
+    {"check_in": "2031-05-03"},
+    {"check_in": "2020-01-01", "check_out": "2020-01-03"},  # in the past
+    {"check_in": "soon", "check_out": "2031-05-02"},
+    {"guests": 0},
+    {"limit": 0},
+    {"limit": 101},
+    {"limit": "many"},
+    {"offset": -1},
+    {"sort": "cheapest"},
+    {"q": "x" * 201},
+]
+
+
+def test_bad_input_is_422_invalid_input(client: TestClient) -> None:
+    for params in BAD_INPUT:
+        response = client.get("/api/search", params=params)
+        assert response.status_code == 422, (params, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input" and error["message"], params
+
+
+def test_search_by_viewport_text_price_amenities_and_sort(client: TestClient, ctx: Context) -> None:
+    a, _ = hotel(
+        ctx,
+        "Casa Azul",
+        38.70,
+        -9.14,
+        [("Double", 2, 3, "120.00")],
+        amenities=["wifi", "pool"],
+        rating=4.8,
+    )
+    b, _ = hotel(
+        ctx, "Tejo Rooms", 38.72, -9.15, [("Single", 1, 2, "60.50"), ("Double", 2, 1, "80.00")]
+    )
+    c, _ = hotel(ctx, "Porto Sleep", 41.15, -8.61, [("Double", 2, 2, "70.00")], city="Porto")
+    hotel(ctx, "Empty Shell", 38.71, -9.14, [])  # no room types: nothing to book, not listed
+    drain(ctx)
+    lisbon = {"ne_lat": 38.8, "ne_lng": -9.0, "sw_lat": 38.6, "sw_lng": -9.3}
+
+    body = search(client, **lisbon)
+    assert body["total"] == 2 and body["total_exact"] is True and body["took_ms"] >= 0
+    assert {h["id"] for h in body["hits"]} == {a, b}
+    first = next(h for h in body["hits"] if h["id"] == b)
+    assert set(first) == HIT_FIELDS
+    assert first["price"] == "60.50" and first["currency"] == "EUR" and first["city"] == "Lisbon"
+
+    assert [h["id"] for h in search(client, **lisbon, sort="price_asc")["hits"]] == [b, a]
+    assert [h["id"] for h in search(client, **lisbon, sort="price_desc")["hits"]] == [a, b]
+    assert search(client, sort="rating_desc")["hits"][0]["id"] == a
+    assert [h["id"] for h in search(client, q="azu")["hits"]] == [a]
+    assert [h["id"] for h in search(client, q="port")["hits"]] == [c]
+    assert {h["id"] for h in search(client, min_price=65, max_price=100)["hits"]} == {c}
+    assert [h["id"] for h in search(client, amenities="pool,WIFI")["hits"]] == [a]
+    assert search(client, ne_lat=1, ne_lng=1, sw_lat=0, sw_lng=0) == {
+        "hits": [], "total": 0, "total_exact": True, "took_ms": pytest.approx(0, abs=1000),
+    }  # fmt: skip
+    paged = [
+        search(client, sort="price_asc", limit=1, offset=o)["hits"][0]["id"] for o in (0, 1, 2)
+    ]
+    assert paged == [b, c, a]
+
+
+def test_dates_and_guests_use_availability_and_fitting_prices(
+    client: TestClient, ctx: Context
+) -> None:
+    check_in, check_out = stay(days_ahead=20, nights=3)
+    dates = {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
+    a, (a_double, _) = hotel(
+        ctx, "Alfama House", 38.71, -9.13, [("Double", 2, 1, "100.00"), ("Family", 4, 1, "200.00")]
+    )
+    b, (b_double,) = hotel(ctx, "Baixa Flat", 38.71, -9.14, [("Double", 2, 1, "90.00")])
+    drain(ctx)
+
+    both = search(client, **dates, guests=2, sort="price_asc")
+    assert [(h["id"], h["price"]) for h in both["hits"]] == [(b, "90.00"), (a, "100.00")]
+
+    book_out(ctx, b_double, 1, check_in, check_out)  # Baixa's only room is taken one night
+    booked = search(client, **dates, guests=2)
+    assert [(h["id"], h["price"]) for h in booked["hits"]] == [(a, "100.00")] and booked[
+        "total"
+    ] == 1
+    later = {
+        "check_in": (check_in + timedelta(days=7)).isoformat(),
+        "check_out": (check_out + timedelta(days=7)).isoformat(),
+    }
+    assert search(client, **later)["total"] == 2  # other nights are free
+
+    family = search(client, **dates, guests=3)
+    assert [(h["id"], h["price"]) for h in family["hits"]] == [(a, "200.00")]
+    book_out(ctx, a_double, 1, check_in, check_out)
+    # Alfama's cheapest free room for two is now the family room.
+    assert [(h["id"], h["price"]) for h in search(client, **dates, guests=2)["hits"]] == [
+        (a, "200.00")
+    ]
+    # Guests without dates: the fitting price, no availability check.
+    assert [(h["id"], h["price"]) for h in search(client, guests=4)["hits"]] == [(a, "200.00")]
+    # The budget applies to the price shown: 150..250 keeps Alfama (200) only with dates.
+    assert search(client, **dates, min_price=150, max_price=250)["total"] == 1
+    assert search(client, **later, min_price=150, max_price=250)["total"] == 0
+
+
+def test_total_and_pages_are_counted_after_availability(client: TestClient, ctx: Context) -> None:
+    check_in, check_out = stay(days_ahead=5, nights=2)
+    dates = {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
+    ids = []
+    for n in range(6):
+        hotel_id, (room,) = hotel(
+            ctx, f"Row {n}", 38.7 + n / 1000, -9.1, [("Double", 2, 1, f"{50 + n}.00")]
+        )
+        ids.append(hotel_id)
+        if n % 2:
+            book_out(ctx, room, 1, check_in, check_out)
+    drain(ctx)
+    free = [ids[0], ids[2], ids[4]]
+    pages = [search(client, **dates, sort="price_asc", limit=2, offset=o) for o in (0, 2, 4)]
+    assert [p["total"] for p in pages] == [3, 3, 3]
+    assert [h["id"] for p in pages for h in p["hits"]] == free
+    assert pages[2]["hits"] == []

@@ -1,0 +1,293 @@
+"""Change capture -> sync worker -> index, in both modes: latency, outages, crashes, late commits."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from factories import bearer, make_user
+from fastapi.testclient import TestClient
+from search_fixtures import TcpProxy, eventually, running_sync, search_context
+from sqlalchemy import text
+
+from backend.bootstrap import Context
+from backend.search.port import SearchQuery
+from backend.search.sync import (
+    Position,
+    SyncState,
+    load_checkpoint,
+    pending_changes,
+    prune,
+    reindex,
+    sync_once,
+)
+
+HOTEL = {
+    "name": "Quinta Verde", "city": "Sintra", "country": "PT", "lat": 38.8, "lng": -9.39,
+    "rating": 4.4, "amenities": ["wifi", "garden"], "description": "Palaces and fog.",
+    "currency": "EUR", "room_types": [{"name": "Double", "capacity": 2, "rooms": 2, "price": "99.00"}],
+}  # fmt: skip
+
+
+@pytest.fixture
+def ctx(mode: str, settings_factory: Any) -> Iterator[Context]:
+    yield from search_context(mode, settings_factory)
+
+
+def found(ctx: Context, text: str) -> list[int]:
+    return [h.id for h in ctx.search.search(SearchQuery(text=text)).hits]
+
+
+def api_hits(client: TestClient, q: str) -> list[dict[str, Any]]:
+    response = client.get("/api/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    return response.json()["hits"]
+
+
+def checkpoint(ctx: Context) -> Position:
+    with ctx.engine.connect() as conn:
+        return load_checkpoint(conn).position
+
+
+def drain(ctx: Context, state: SyncState | None = None) -> None:
+    while sync_once(ctx, state):
+        pass
+
+
+def settle(ctx: Context, state: SyncState | None = None) -> None:
+    """Run the worker until the checkpoint caught up. On PostgreSQL it waits for every older
+    transaction on the server (other databases' too) to finish, so allow a few seconds."""
+    eventually(lambda: sync_once(ctx, state) >= 0 and pending_changes(ctx.engine) == 0, within=5)
+
+
+def insert_hotel_sql(ctx: Context, name: str, price: str = "80.00") -> int:
+    with ctx.engine.begin() as conn:
+        hotel_id = conn.execute(
+            text(
+                "INSERT INTO hotels (name, city, country, lat, lng, rating, amenities, description, "
+                "currency, cancellation_policy, updated_at) VALUES (:name, 'Faro', 'PT', 37.02, "
+                "-7.93, 3.9, '[\"wifi\"]', 'By the lagoon.', 'EUR', 'flexible', CURRENT_TIMESTAMP) "
+                "RETURNING id"
+            ),
+            {"name": name},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) "
+                "VALUES (:h, 'Double', 2, 3, :p)"
+            ),
+            {"h": hotel_id, "p": price},
+        )
+    return int(hotel_id)
+
+
+def test_admin_api_changes_are_searchable_within_a_second(client: TestClient, ctx: Context) -> None:
+    admin, _ = make_user(ctx, "boss@example.com", admin=True)
+    with running_sync(ctx):
+        created = client.post("/api/admin/hotels", json=HOTEL, headers=bearer(admin))
+        assert created.status_code == 201, created.text
+        hotel_id = created.json()["id"]
+        eventually(lambda: [h["id"] for h in api_hits(client, "quinta")] == [hotel_id])
+
+        patch = {
+            "name": "Quinta Azul",
+            "room_types": [{**HOTEL["room_types"][0], "price": "75.50"}],
+        }  # type: ignore[index]
+        assert (
+            client.patch(
+                f"/api/admin/hotels/{hotel_id}", json=patch, headers=bearer(admin)
+            ).status_code
+            == 200
+        )
+        eventually(lambda: [h["price"] for h in api_hits(client, "azul")] == ["75.50"])
+        assert api_hits(client, "verde") == []
+
+        assert (
+            client.delete(f"/api/admin/hotels/{hotel_id}", headers=bearer(admin)).status_code == 204
+        )
+        eventually(lambda: api_hits(client, "quinta") == [])
+
+
+def test_raw_sql_changes_are_searchable_within_a_second(client: TestClient, ctx: Context) -> None:
+    with running_sync(ctx):
+        hotel_id = insert_hotel_sql(ctx, "Lagoa Mar")
+        eventually(lambda: [h["id"] for h in api_hits(client, "lagoa")] == [hotel_id])
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE room_types SET price = 64.25 WHERE hotel_id = :h"), {"h": hotel_id}
+            )
+        eventually(lambda: [h["price"] for h in api_hits(client, "lagoa")] == ["64.25"])
+        with ctx.engine.begin() as conn:
+            conn.execute(text("DELETE FROM room_types WHERE hotel_id = :h"), {"h": hotel_id})
+        eventually(lambda: api_hits(client, "lagoa") == [])  # no room left: nothing to book
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) VALUES (:h, 'Suite', 3, 1, 150)"
+                ),
+                {"h": hotel_id},
+            )
+        eventually(lambda: [h["price"] for h in api_hits(client, "lagoa")] == ["150.00"])
+        with ctx.engine.begin() as conn:
+            conn.execute(text("DELETE FROM hotels WHERE id = :h"), {"h": hotel_id})
+        eventually(lambda: api_hits(client, "lagoa") == [])
+
+
+@contextmanager
+def index_outage(ctx: Context, proxy: TcpProxy | None) -> Iterator[None]:
+    """Meilisearch: connections refused. Embedded: another process holds the file's write lock."""
+    if proxy is not None:
+        proxy.down()
+        try:
+            yield
+        finally:
+            proxy.up()
+        return
+    blocker = sqlite3.connect(ctx.search.inner.path, isolation_level=None)  # type: ignore[attr-defined]
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+def test_index_down_for_a_while_loses_and_duplicates_nothing(
+    mode: str, settings_factory: Any
+) -> None:
+    proxy = None
+    overrides: dict[str, Any] = {}
+    if mode == "full":
+        target = urlparse(settings_factory().meili_url)
+        proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 7700)
+        proxy.up()
+        overrides["meili_url"] = proxy.url
+    contexts = search_context(mode, settings_factory, **overrides)
+    ctx = next(contexts)
+    try:
+        before = insert_hotel_sql(ctx, "Ria Formosa")
+        with running_sync(ctx):
+            eventually(lambda: found(ctx, "formosa") == [before])
+            with index_outage(ctx, proxy):
+                added = [insert_hotel_sql(ctx, f"Tavira Stay {n}") for n in range(3)]
+                with ctx.engine.begin() as conn:
+                    conn.execute(
+                        text("UPDATE hotels SET name = 'Ria Nova' WHERE id = :h"), {"h": before}
+                    )
+                threading.Event().wait(0.6)  # the worker tries, fails, backs off
+                assert pending_changes(ctx.engine) >= 4  # nothing was checkpointed meanwhile
+            eventually(lambda: sorted(found(ctx, "tavira")) == added, within=10)
+            eventually(lambda: found(ctx, "nova") == [before], within=2)
+            eventually(lambda: found(ctx, "formosa") == [], within=2)
+            # The checkpoint follows once no older transaction is open anywhere on the server.
+            eventually(lambda: pending_changes(ctx.engine) == 0, within=5)
+        assert ctx.search.count() == 4  # upserts by id: no duplicates
+    finally:
+        next(contexts, None)
+        if proxy is not None:
+            proxy.down()
+
+
+class Killed(BaseException):
+    """The process dies: no `except Exception` in the worker can catch it."""
+
+
+class DiesAfterUpsert:
+    """The real index, but the worker is killed after the index applied a batch and before the
+    checkpoint is written: the worst moment."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def upsert(self, docs: Any) -> None:
+        self.inner.upsert(docs)
+        raise Killed
+
+    def delete(self, ids: Any) -> None:
+        self.inner.delete(ids)
+
+
+def test_killed_mid_batch_resumes_from_the_checkpoint(ctx: Context) -> None:
+    first = [insert_hotel_sql(ctx, f"Evora Inn {n}") for n in range(2)]
+    assert sync_once(ctx, limit=4) == 4  # two hotels, each a hotel row and a room-type row
+    done = checkpoint(ctx)
+    later = [insert_hotel_sql(ctx, f"Evora Inn {n}") for n in range(2, 5)]
+    with pytest.raises(Killed):
+        sync_once(replace(ctx, search=DiesAfterUpsert(ctx.search)))
+    assert checkpoint(ctx) == done  # not advanced
+    assert pending_changes(ctx.engine) == 6
+    drain(ctx)  # a fresh worker: replays the batch from the checkpoint
+    assert sorted(found(ctx, "evora")) == first + later
+    assert ctx.search.count() == 5
+    settle(ctx)
+    assert prune(ctx.engine) == 10  # everything consumed can go
+    assert sorted(found(ctx, "evora")) == first + later
+
+
+def test_a_late_commit_behind_the_checkpoint_is_not_lost(mode: str, ctx: Context) -> None:
+    if mode == "local":
+        pytest.skip("SQLite serializes writers: commits happen in id order")
+    state = SyncState()
+    with ctx.engine.connect() as slow:
+        transaction = slow.begin()
+        slow.execute(
+            text(
+                "INSERT INTO hotels (name, city, country, lat, lng, rating, amenities, description, "
+                "currency, cancellation_policy, updated_at) VALUES ('Slow Commit Hotel', 'Braga', 'PT', "
+                "41.55, -8.42, 4, '[]', '', 'EUR', 'flexible', now())"
+            )
+        )
+        slow.execute(
+            text(
+                "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) "
+                "SELECT max(id), 'Double', 2, 1, 70 FROM hotels"
+            )
+        )
+        fast = insert_hotel_sql(ctx, "Fast Commit Hotel")  # a later id... committed first
+        drain(ctx, state)
+        assert found(ctx, "fast") == [fast]  # applied at once despite the open transaction
+        position = checkpoint(ctx)
+        transaction.commit()
+    drain(ctx, state)
+    assert len(found(ctx, "slow")) == 1  # an id-only checkpoint would have skipped it
+    settle(ctx, state)
+    assert checkpoint(ctx) > position
+    assert ctx.search.count() == 2
+
+
+def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:
+    from backend.seed import seed_hotels
+
+    seed_hotels(ctx.engine, 300, seed=7)
+    drain(ctx)
+    assert ctx.search.count() == 300
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def keep_searching() -> None:
+        while not stop.is_set():
+            try:
+                assert ctx.search.search(SearchQuery(limit=5)).total == 300
+            except BaseException as error:  # collected, asserted below
+                failures.append(error)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    progress: list[int] = []
+    try:
+        assert reindex(ctx, progress.append, batch=50) == 300
+    finally:
+        stop.set()
+        searcher.join()
+    assert failures == [] and sum(progress) == 300 and len(progress) == 6
+    assert ctx.search.count() == 300
+    # The checkpoint went back to where the rebuild began; replaying is harmless.
+    drain(ctx)
+    assert ctx.search.count() == 300
+    settle(ctx)

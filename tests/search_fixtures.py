@@ -1,0 +1,155 @@
+"""Helpers for the search tests: a context with an index of its own, and a running sync worker.
+
+Each test gets its own index (a fresh Meilisearch index uid in full mode, a fresh file in local
+mode), so test sessions sharing a Meilisearch server never see each other's documents.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from modes import reset_full
+
+from backend.bootstrap import Context, build_context
+from backend.search.sync import run_sync
+
+# Full mode shares one Meilisearch index per test session, emptied before each test: the first
+# write into a brand-new index costs Meilisearch seconds (it sets up the index's storage), later
+# writes tens of milliseconds. Dropped when the session ends.
+SESSION_INDEX = f"test_{uuid.uuid4().hex[:12]}"
+
+
+def search_context(
+    mode: str, settings_factory: Callable[..., Any], **overrides: Any
+) -> Iterator[Context]:
+    name = SESSION_INDEX if mode == "full" else f"test_{uuid.uuid4().hex[:12]}"
+    context = build_context(settings_factory(search_index=name, **overrides))
+    if mode == "full":
+        reset_full(context)
+        _empty_meili_index(context)
+    context.search.ensure_ready()
+    try:
+        yield context
+    finally:
+        if mode == "local":
+            context.search.drop()
+        context.engine.dispose()
+        if isinstance(context.redis, redis.Redis):
+            context.redis.close()
+
+
+def _empty_meili_index(context: Context) -> None:
+    index = context.search.inner  # type: ignore[attr-defined]
+    index.ensure_ready()
+    if not _cleanup_registered:
+        atexit.register(index.drop)
+        _cleanup_registered.append(True)
+    index._wait(index.client.index(index.uid).delete_all_documents().task_uid)
+
+
+_cleanup_registered: list[bool] = []
+
+
+@contextmanager
+def running_sync(ctx: Context) -> Iterator[threading.Thread]:
+    stop = threading.Event()
+    worker = threading.Thread(target=run_sync, args=(ctx, stop), name="test-sync", daemon=True)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        assert not worker.is_alive(), "the sync worker did not stop"
+
+
+def eventually(check: Callable[[], bool], within: float = 1.0, step: float = 0.01) -> float:
+    """Seconds until `check()` held; fails when it did not within `within` seconds."""
+    started = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - started
+        if time.monotonic() - started > within:
+            raise AssertionError(f"not true within {within}s")
+        time.sleep(step)
+
+
+class TcpProxy:
+    """Forwards a local port to a server; `down()` refuses and cuts connections, `up()` restores.
+
+    Lets a test take the real Meilisearch away from the app (connection refused) and bring it back,
+    without touching the shared server.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not, and that
+            # accept() would keep letting connections through.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._conns:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._conns.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
