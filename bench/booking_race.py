@@ -69,7 +69,12 @@ def prepare(url: str, distinct: int) -> tuple[list[str], int, list[int]]:
     migrate(url)
     ctx = build_context(Settings(mode=Mode.FULL, database_url=url, redis_url=redis_url))
     tokens = [
-        auth.issue_token(ctx, auth.ensure_user(ctx, f"bench{i}@example.com", "bench-password", "Bench", is_admin=False))
+        auth.issue_token(
+            ctx,
+            auth.ensure_user(
+                ctx, f"bench{i}@example.com", "bench-password", "Bench", is_admin=False
+            ),
+        )
         for i in range(20)
     ]
     hot = create_hotel(
@@ -79,7 +84,10 @@ def prepare(url: str, distinct: int) -> tuple[list[str], int, list[int]]:
     )
     seed_hotels(ctx.engine, max(1, distinct // 3), seed=1)
     with transaction(ctx.engine) as session:
-        ids = [rt.id or 0 for rt in session.exec(select(RoomType).where(RoomType.hotel_id != hot.hotel.id)).all()]
+        ids = [
+            rt.id or 0
+            for rt in session.exec(select(RoomType).where(RoomType.hotel_id != hot.hotel.id)).all()
+        ]
     ctx.engine.dispose()
     return tokens, hot.room_types[0].id, ids[:distinct]
 
@@ -93,9 +101,18 @@ def body(room_type_id: int, day_offset: int) -> dict:
 def run(args: argparse.Namespace) -> None:
     with fresh_database("trinity_bench_booking") as url:
         tokens, hot_room, rooms = prepare(url, args.distinct)
-        print(f"full mode over HTTP, {args.workers} API worker processes, {args.concurrency} concurrent clients for (b)")
-        for label, without_locks in (("Redis lock + DB fence", "0"), ("DB fence only (baseline)", "1")):
-            env = {"TRINITY_MODE": "full", "DATABASE_URL": url, "BENCH_WITHOUT_LOCKS": without_locks}
+        print(
+            f"full mode over HTTP, {args.workers} API worker processes, {args.concurrency} concurrent clients for (b)"
+        )
+        for label, without_locks in (
+            ("Redis lock + DB fence", "0"),
+            ("DB fence only (baseline)", "1"),
+        ):
+            env = {
+                "TRINITY_MODE": "full",
+                "DATABASE_URL": url,
+                "BENCH_WITHOUT_LOCKS": without_locks,
+            }
             with api_server(env, workers=args.workers) as base:
                 # (a) hot room: every client wants the single last room for the same nights.
                 offset = 0 if without_locks == "0" else 100
@@ -109,7 +126,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--hot", type=int, default=200, help="concurrent clients on the hot room")
     parser.add_argument("--distinct", type=int, default=2000, help="holds on distinct room types")
     parser.add_argument("--concurrency", type=int, default=64)

@@ -80,5 +80,3 @@ def client(ctx: Context):  # type: ignore[no-untyped-def]
 
     with TestClient(create_api(ctx), raise_server_exceptions=False) as test_client:
         yield test_client
-
-

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _compose(*args: str) -> str:
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.fail("docker-compose is missing: `make test` installs it (Debian package docker-compose)")
+        pytest.fail(
+            "docker-compose is missing: `make test` installs it (Debian package docker-compose)"
+        )
     result = subprocess.run(
         [binary, "-f", str(ROOT / "docker-compose.yml"), *args],
         capture_output=True, text=True, cwd=ROOT, timeout=60,

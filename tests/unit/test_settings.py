@@ -15,7 +15,9 @@ def test_local_mode_ignores_a_stray_database_url(tmp_path: Path) -> None:
 
 
 def test_full_mode_drives_psycopg3() -> None:
-    settings = Settings(mode=Mode.FULL, database_url="postgres://u:p@h:5432/db", redis_url="redis://h")
+    settings = Settings(
+        mode=Mode.FULL, database_url="postgres://u:p@h:5432/db", redis_url="redis://h"
+    )
     assert settings.sqlalchemy_url == "postgresql+psycopg://u:p@h:5432/db"
 
 

@@ -31,7 +31,9 @@ class TrinityCollector(Collector):
                 select(func.count()).where(col(Booking.status) == BookingStatus.HELD)
             ).one()
         return [
-            GaugeMetricFamily("trinity_outbox_backlog", "Outbox events not yet published.", backlog),
+            GaugeMetricFamily(
+                "trinity_outbox_backlog", "Outbox events not yet published.", backlog
+            ),
             GaugeMetricFamily("trinity_active_holds", "Holds waiting for payment.", held),
         ]
 
