@@ -11,11 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.deps import ContextDep, CurrentUser, IdempotencyKey
-from backend.api.errors import error_body, status_of
-from backend.errors import TrinityError
+from backend.api.idempotent import answer_once
 from backend.models import Order
 from backend.services import checkout as checkouts
-from backend.services import idempotency
 
 router = APIRouter(tags=["orders"])
 
@@ -63,25 +61,19 @@ def checkout(
 ) -> JSONResponse:
     request = checkouts.CheckoutRequest(user_id=user.id or 0, **body.model_dump())
 
-    def pay() -> idempotency.Response:
-        try:
-            order = checkouts.checkout(ctx, request)
-        except TrinityError as error:
-            return status_of(error), error_body(error.code, error.message)
-        return 202, CheckoutOut(order_id=order.id or 0, status=order.status).model_dump()
+    def pay() -> CheckoutOut:
+        order = checkouts.checkout(ctx, request)
+        return CheckoutOut(order_id=order.id or 0, status=order.status)
 
-    if key is None:
-        status, payload = pay()
-    else:
-        status, payload = idempotency.run_once(
-            ctx,
-            user_id=user.id or 0,
-            scope="checkout",
-            key=key,
-            body=body.model_dump(mode="json"),
-            action=pay,
-        )
-    return JSONResponse(payload, status_code=status)
+    return answer_once(
+        ctx,
+        user_id=user.id or 0,
+        scope="checkout",
+        key=key,
+        body=body,
+        success_status=202,
+        action=pay,
+    )
 
 
 @router.get("/orders")
