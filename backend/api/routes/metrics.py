@@ -1,13 +1,17 @@
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.api.deps import ContextDep
 from backend.bootstrap import Context
-from backend.models import Booking, BookingStatus, OutboxMessage
+from backend.models import OutboxMessage
+from backend.search.lag import sync_lag
+from backend.services.admin import status_counts
 
 router = APIRouter(tags=["operations"])
 
@@ -18,24 +22,46 @@ class TrinityCollector(Collector):
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         yield from self._ctx.metrics.collect()
-        yield from self._database_gauges()
+        yield from self._flow_gauges()
+        yield from self._search_metrics()
 
-    def _database_gauges(self) -> list[Metric]:
+    def _flow_gauges(self) -> Iterator[Metric]:
         with Session(self._ctx.engine) as session:
             backlog = session.exec(
                 select(func.count()).where(col(OutboxMessage.published_at).is_(None))
             ).one()
-            held = session.exec(
-                select(func.count()).where(col(Booking.status) == BookingStatus.HELD)
-            ).one()
-        return [
-            GaugeMetricFamily(
-                "trinity_outbox_backlog", "Outbox events not yet published.", backlog
-            ),
-            GaugeMetricFamily("trinity_active_holds", "Holds waiting for payment.", held),
-        ]
+        yield GaugeMetricFamily(
+            "trinity_outbox_backlog", "Outbox events not yet published.", backlog
+        )
+        for kind, counts in status_counts(self._ctx).items():
+            family = GaugeMetricFamily(
+                f"trinity_{kind}", f"{kind.capitalize()} by status (saga outcomes for orders).",
+                labels=["status"],
+            )  # fmt: skip
+            for status, count in sorted(counts.items()):
+                family.add_metric([status], count)
+            yield family
+
+    def _search_metrics(self) -> Iterator[Metric]:
+        lag = sync_lag(self._ctx.engine)
+        yield GaugeMetricFamily(
+            "trinity_search_sync_lag_seconds", "Age of the oldest change not yet indexed.",
+            lag.lag_seconds,
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "trinity_search_sync_pending", "Hotel changes not yet indexed.", lag.pending
+        )
+        stats = getattr(self._ctx.search, "stats", None)
+        if stats is not None:
+            cache = CounterMetricFamily(
+                "trinity_search_cache", "Search cache lookups by result.", labels=["result"]
+            )
+            counts = stats()
+            for result in ("hits", "misses"):
+                cache.add_metric([result], counts[result])
+            yield cache
 
 
 @router.get("/metrics", response_class=Response)
