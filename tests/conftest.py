@@ -3,6 +3,9 @@ real PostgreSQL and Redis that `make test` starts, named by DATABASE_URL and RED
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +83,35 @@ def client(ctx: Context):  # type: ignore[no-untyped-def]
 
     with TestClient(create_api(ctx), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+# Other people run the browser suite in the same checkout, and Reflex compiles into the one shared
+# .web/: a session holds this lock from before its first web server starts until the session ends
+# (the e2e suite and the system test's web role both take it, once per session).
+E2E_LOCK_PATH = Path(os.environ.get("TRINITY_E2E_LOCK", "/tmp/trinity-e2e.lock"))
+E2E_LOCK_TIMEOUT_S = float(os.environ.get("E2E_LOCK_TIMEOUT", "1800"))
+
+
+@pytest.fixture(scope="session")
+def e2e_lock() -> Iterator[None]:
+    """An exclusive flock on E2E_LOCK_PATH for the whole session (waits for another run)."""
+    with E2E_LOCK_PATH.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\n[e2e] another e2e run holds {E2E_LOCK_PATH}; waiting for it", flush=True)
+            deadline = time.monotonic() + E2E_LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(
+                            f"gave up after {E2E_LOCK_TIMEOUT_S:.0f} s waiting for {E2E_LOCK_PATH}"
+                        )
+                    time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

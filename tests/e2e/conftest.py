@@ -11,7 +11,6 @@ test-results/e2e/<test>/.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import random
@@ -42,10 +41,6 @@ TOOLS_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin"
 ARTIFACTS_DIR = REPO_ROOT / "test-results" / "e2e"
 SERVER_START_TIMEOUT_S = float(os.environ.get("E2E_SERVER_START_TIMEOUT", "240"))
 SERVER_STOP_GRACE_S = 5.0
-# Other people run this suite in the same checkout, and Reflex compiles into the one shared .web/:
-# a session holds this lock from before the server starts until after it has stopped.
-E2E_LOCK_PATH = Path(os.environ.get("TRINITY_E2E_LOCK", "/tmp/trinity-e2e.lock"))
-E2E_LOCK_TIMEOUT_S = float(os.environ.get("E2E_LOCK_TIMEOUT", "1800"))
 GATEWAY_LATENCY_MS = 1000
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -175,31 +170,6 @@ def _http_ok(url: str) -> bool:
             return resp.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-@pytest.fixture(scope="session")
-def e2e_lock() -> Iterator[None]:
-    """An exclusive flock on E2E_LOCK_PATH for the whole session (waits for another run)."""
-    with E2E_LOCK_PATH.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"\n[e2e] another e2e run holds {E2E_LOCK_PATH}; waiting for it", flush=True)
-            deadline = time.monotonic() + E2E_LOCK_TIMEOUT_S
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(
-                            f"gave up after {E2E_LOCK_TIMEOUT_S:.0f} s waiting for {E2E_LOCK_PATH}"
-                        )
-                    time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ an unpaid hold -> sweeper -> expired; an admin rename -> sync worker -> searchab
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -72,14 +71,6 @@ def database_url() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def web_build_lock() -> Iterator[None]:
-    """The web role compiles into the checkout's one .web/, like the browser suite does."""
-    with open(os.environ.get("TRINITY_E2E_LOCK", "/tmp/trinity-e2e.lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-@contextlib.contextmanager
 def running(
     roles: dict[str, list[str]], env: dict[str, str]
 ) -> Iterator[dict[str, subprocess.Popen]]:
@@ -120,7 +111,8 @@ def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.25)
 
 
-def test_every_compose_role_as_its_own_process(database_url: str) -> None:
+def test_every_compose_role_as_its_own_process(database_url: str, e2e_lock: None) -> None:
+    """`e2e_lock`: the web role compiles into the checkout's one .web/, as the browser suite does."""
     roles = compose_roles()
     assert {"web", "sweeper", "relay", "sync"} <= set(roles)
     assert sum(1 for c in roles.values() if c[1] == "worker") == 3
@@ -145,7 +137,6 @@ def test_every_compose_role_as_its_own_process(database_url: str) -> None:
     base = f"http://127.0.0.1:{port}"
     web = {"web": roles.pop("web")}  # as in compose: the other roles start once web is healthy
     with (
-        web_build_lock(),
         running(web, env) as web_process,
         httpx.Client(base_url=base, timeout=10) as http,
     ):
