@@ -54,6 +54,18 @@ def _empty_meili_index(context: Context) -> None:
         atexit.register(index.drop)
         _cleanup_registered.append(True)
     index._wait(index.client.index(index.uid).delete_all_documents().task_uid)
+    _wait_for_idle_task_queue(index.client)
+
+
+def _wait_for_idle_task_queue(client: Any, within: float = 60.0) -> None:
+    """Meilisearch runs one task queue for all indexes: let other tests' leftovers (index
+    deletions, swaps) finish first, so a test's timings measure its own writes only."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        busy = client.get_tasks({"statuses": ["enqueued", "processing"], "limit": 1})
+        if not busy.results:
+            return
+        time.sleep(0.05)
 
 
 _cleanup_registered: list[bool] = []
