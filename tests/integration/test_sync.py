@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 from factories import bearer, make_user
 from fastapi.testclient import TestClient
-from search_fixtures import TcpProxy, eventually, running_sync, search_context
+from search_fixtures import TcpProxy, eventually, running_sync, search_context, warm_up
 from sqlalchemy import text
 
 from backend.bootstrap import Context
@@ -89,6 +89,7 @@ def insert_hotel_sql(ctx: Context, name: str, price: str = "80.00") -> int:
 
 def test_admin_api_changes_are_searchable_within_a_second(client: TestClient, ctx: Context) -> None:
     admin, _ = make_user(ctx, "boss@example.com", admin=True)
+    warm_up(ctx)
     with running_sync(ctx):
         created = client.post("/api/admin/hotels", json=HOTEL, headers=bearer(admin))
         assert created.status_code == 201, created.text
@@ -115,6 +116,7 @@ def test_admin_api_changes_are_searchable_within_a_second(client: TestClient, ct
 
 
 def test_raw_sql_changes_are_searchable_within_a_second(client: TestClient, ctx: Context) -> None:
+    warm_up(ctx)
     with running_sync(ctx):
         hotel_id = insert_hotel_sql(ctx, "Lagoa Mar")
         eventually(lambda: [h["id"] for h in api_hits(client, "lagoa")] == [hotel_id])
