@@ -213,6 +213,6 @@ def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: st
     assert renamed.status_code == 200
     hits = eventually(
         lambda: http.get("/api/search", params={"q": new_name}).json()["hits"],
-        10, "the rename to become searchable via the sync process",
+        30, "the rename to become searchable via the sync process",
     )  # fmt: skip
     assert hits[0]["id"] == 1 and hits[0]["name"] == new_name
