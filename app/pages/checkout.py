@@ -20,6 +20,7 @@ from app.components.countdown import countdown
 from app.components.folium_map import hotel_map_for, map_frame
 from app.components.forms import error_callout, field_label
 from app.components.layout import layout
+from app.components.not_found import booking_not_found
 from app.format import parse_int, short_datetime
 from app.live import feed, next_change
 from app.pages.trips import TripRow, status_badge, trip_rows
@@ -501,29 +502,11 @@ def checkout_view() -> rx.Component:
     )
 
 
-def not_found_view() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.flex(
-                rx.icon("search-x", size=32),
-                rx.heading("Booking not found", size="6", as_="h1"),
-                rx.text("There is no booking with this number in your account."),
-                rx.link("Go to my trips", href="/trips"),
-                direction="column",
-                align="center",
-                spacing="3",
-            ),
-            size="4",
-            id="booking-not-found",
-        )
-    )
-
-
 def checkout_page() -> rx.Component:
     return layout(
         rx.cond(
             CheckoutState.loaded,
-            rx.cond(CheckoutState.not_found, not_found_view(), checkout_view()),
+            rx.cond(CheckoutState.not_found, rx.center(booking_not_found()), checkout_view()),
             rx.center(rx.spinner(size="3"), padding="4rem"),
         )
     )

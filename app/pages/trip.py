@@ -6,6 +6,7 @@ import reflex as rx
 
 from app.components.folium_map import hotel_map_for, map_frame
 from app.components.layout import layout
+from app.components.not_found import booking_not_found
 from app.format import parse_int
 from app.pages.trips import TripRow, status_badge, trip_rows
 from app.state import AuthState, call
@@ -116,28 +117,12 @@ def trip_view() -> rx.Component:
     )
 
 
-def not_found_view() -> rx.Component:
-    return rx.card(
-        rx.flex(
-            rx.icon("search-x", size=32),
-            rx.heading("Booking not found", size="6", as_="h1"),
-            rx.text("There is no booking with this number in your account."),
-            rx.link("Go to my trips", href="/trips"),
-            direction="column",
-            align="center",
-            spacing="3",
-        ),
-        size="4",
-        id="booking-not-found",
-    )
-
-
 def trip_page() -> rx.Component:
     return layout(
         rx.center(
             rx.cond(
                 TripState.loaded,
-                rx.cond(TripState.not_found, not_found_view(), trip_view()),
+                rx.cond(TripState.not_found, booking_not_found(), trip_view()),
                 rx.spinner(size="3"),
             )
         )
