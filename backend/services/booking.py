@@ -45,13 +45,16 @@ def validate_stay(check_in: date, check_out: date, today: date) -> None:
 
 def hold_room(ctx: Context, request: HoldRequest) -> Booking:
     validate_stay(request.check_in, request.check_out, ctx.clock().date())
-    room_type, hotel = _room_type_and_hotel(ctx, request.room_type_id)
+    room_type, hotel, reserved = _room_and_busiest_night(ctx, request)
     if not 1 <= request.guests <= room_type.capacity:
         raise InvalidInput(f"This room sleeps 1 to {room_type.capacity} guests.")
     stay = nights(request.check_in, request.check_out)
     keys = [room_night_key(request.room_type_id, night) for night in stay]
     try:
-        _fail_fast_when_full(ctx, room_type, request)
+        if reserved >= room_type.rooms:
+            # A night already full stays full: losers of a hot room stop queueing for its lock.
+            # Only an optimization: the conditional upsert under the lock still decides.
+            raise SoldOut(f"No {room_type.name} is left for these dates.")
         booking = _reserve_and_hold(ctx, request, room_type, hotel, stay, keys)
     except (SoldOut, Busy) as conflict:
         ctx.metrics.inc("trinity_holds", outcome=conflict.code)
@@ -61,20 +64,6 @@ def hold_room(ctx: Context, request: HoldRequest) -> Booking:
     with bind(booking_id=booking.id, user_id=request.user_id):
         log.info("held room type %s for %d nights", request.room_type_id, len(stay))
     return booking
-
-
-def _fail_fast_when_full(ctx: Context, room_type: RoomType, request: HoldRequest) -> None:
-    """A night already full stays full: answer sold_out without queueing for its lock.
-
-    Only an optimization for hot rooms (the losers stop contending for the lock); the
-    conditional upsert under the lock still decides, so a stale read can never oversell.
-    """
-    with transaction(ctx.engine) as session:
-        reserved = busiest_night_reserved(
-            session, [room_type.id or 0], request.check_in, request.check_out
-        ).get(room_type.id or 0, 0)
-    if reserved >= room_type.rooms:
-        raise SoldOut(f"No {room_type.name} is left for these dates.")
 
 
 def _reserve_and_hold(
@@ -111,16 +100,20 @@ def _reserve_and_hold(
     return booking
 
 
-def _room_type_and_hotel(ctx: Context, room_type_id: int) -> tuple[RoomType, Hotel]:
+def _room_and_busiest_night(ctx: Context, request: HoldRequest) -> tuple[RoomType, Hotel, int]:
+    """The room type, its hotel, and the rooms taken on the stay's fullest night, in one read."""
     with transaction(ctx.engine) as session:
         row = session.exec(
             select(RoomType, Hotel)
             .join(Hotel, col(Hotel.id) == col(RoomType.hotel_id))
-            .where(RoomType.id == room_type_id)
+            .where(RoomType.id == request.room_type_id)
         ).first()
-    if row is None:
-        raise NotFound(f"Room type {room_type_id} does not exist.")
-    return row[0], row[1]
+        if row is None:
+            raise NotFound(f"Room type {request.room_type_id} does not exist.")
+        reserved = busiest_night_reserved(
+            session, [request.room_type_id], request.check_in, request.check_out
+        ).get(request.room_type_id, 0)
+    return row[0], row[1], reserved
 
 
 def list_bookings(ctx: Context, user_id: int) -> list[Booking]:
