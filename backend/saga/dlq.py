@@ -91,10 +91,10 @@ def _stub(broker: StubBroker, names: list[str], replay: bool) -> list[dramatiq.M
 def _rabbitmq(
     broker: RabbitmqBroker, names: list[str], replay: bool
 ) -> list[dramatiq.Message[Any]]:
-    found = []
-    channel = (
-        broker.connection.channel()
-    )  # its own channel: closing it requeues what we did not ack
+    found: list[tuple[int, dramatiq.Message[Any]]] = []
+    # Its own channel: closing it requeues what was not acked. Every letter is taken before any
+    # is replayed, so a replayed message that fails again at once is not listed (or replayed) twice.
+    channel = broker.connection.channel()
     try:
         for name in names:
             broker.declare_queue(name, ensure=True)
@@ -102,11 +102,11 @@ def _rabbitmq(
                 method, _properties, body = channel.basic_get(xq_name(name), auto_ack=False)
                 if method is None:
                     break
-                message = dramatiq.Message.decode(body)
-                found.append(message)
-                if replay:
-                    broker.enqueue(_fresh(message))
-                    channel.basic_ack(method.delivery_tag)
+                found.append((method.delivery_tag, dramatiq.Message.decode(body)))
+        if replay:
+            for delivery_tag, message in found:
+                broker.enqueue(_fresh(message))
+                channel.basic_ack(delivery_tag)
     finally:
         channel.close()
-    return found
+    return [message for _tag, message in found]
