@@ -4,45 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 import reflex as rx
 
+from app.auth_form import AuthFormState, auth_card
 from app.components.forms import error_callout, info_callout, labelled_input, submit_button
-from app.components.layout import layout
-from app.state import AuthState, call, safe_next
-from backend.errors import TrinityError
+from app.state import AuthState
 from backend.services import auth
 
 ROUTE = "/login"
 TITLE = "Log in — Trinity"
 
 
-class LoginState(rx.State):
-    error: str = ""
-    submitting: bool = False
-
-    @rx.var
-    def next_path(self) -> str:
-        return safe_next(self.router.url.query_parameters.get("next"))
-
+class LoginState(AuthFormState, rx.State):
     @rx.var
     def asked_to_log_in(self) -> bool:
         return bool(self.router.url.query_parameters.get("next"))
 
     @rx.var
     def register_href(self) -> str:
-        target = self.router.url.query_parameters.get("next")
-        return f"/register?next={quote(target, safe='')}" if target else "/register"
-
-    @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        self.error = ""
-        self.submitting = False
-        session = await self.get_state(AuthState)
-        if await session.resolve():
-            return rx.redirect(self.next_path, replace=True)
-        return None
+        return self._keeping_next("/register")
 
     @rx.event
     async def submit(self, form: dict[str, Any]) -> AsyncIterator[rx.event.EventSpec | None]:
@@ -51,19 +32,8 @@ class LoginState(rx.State):
         if not email or not password:
             self.error = "Please enter your email and password."
             return
-        self.error = ""
-        self.submitting = True
-        yield
-        try:
-            token, user = await call(auth.login, email, password)
-        except TrinityError as error:
-            self.error = error.message
-            self.submitting = False
-            return
-        session = await self.get_state(AuthState)
-        session.sign_in(token, user)
-        self.submitting = False
-        yield rx.redirect(self.next_path)
+        async for step in self._sign_in_with(auth.login, email, password):
+            yield step
 
 
 def login_form() -> rx.Component:
@@ -97,29 +67,15 @@ def login_form() -> rx.Component:
 
 
 def login_page() -> rx.Component:
-    return layout(
-        rx.center(
-            rx.card(
-                rx.flex(
-                    rx.heading("Welcome back", size="7", as_="h1"),
-                    rx.cond(
-                        LoginState.asked_to_log_in,
-                        info_callout("Please log in to continue."),
-                    ),
-                    login_form(),
-                    rx.text(
-                        "New to Trinity? ",
-                        rx.link("Create an account", href=LoginState.register_href),
-                        size="2",
-                    ),
-                    direction="column",
-                    spacing="5",
-                ),
-                size="4",
-                width="100%",
-                max_width="28rem",
-            ),
-        )
+    return auth_card(
+        "Welcome back",
+        rx.cond(LoginState.asked_to_log_in, info_callout("Please log in to continue.")),
+        login_form(),
+        rx.text(
+            "New to Trinity? ",
+            rx.link("Create an account", href=LoginState.register_href),
+            size="2",
+        ),
     )
 
 
