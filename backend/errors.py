@@ -61,6 +61,12 @@ class NotPayable(TrinityError):
     code = "not_payable"
 
 
+class RoomTypeInUse(TrinityError):
+    """Guests hold or have booked the room type for tonight or a later night."""
+
+    code = "room_type_in_use"
+
+
 class IdempotencyKeyReused(TrinityError):
     code = "idempotency_key_reused"
 

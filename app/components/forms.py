@@ -17,18 +17,17 @@ def field_label(text: str, html_for: str) -> rx.Component:
     )
 
 
+def labelled(label: str, id: str, control: rx.Component) -> rx.Component:
+    """A visible label above its control, tied to it (`for` = the control's `id`), so screen
+    readers and tests find the control by its label."""
+    return rx.flex(field_label(label, id), control, direction="column", spacing="1", width="100%")
+
+
 def labelled_input(label: str, id: str, **props: Any) -> rx.Component:
-    """A visible label tied to its input (`for`/`id`), so screen readers and tests find it."""
     props.setdefault("name", id)
     props.setdefault("size", "3")
     props.setdefault("width", "100%")
-    return rx.flex(
-        field_label(label, id),
-        rx.input(id=id, **props),
-        direction="column",
-        spacing="1",
-        width="100%",
-    )
+    return labelled(label, id, rx.input(id=id, **props))
 
 
 def error_callout(message: rx.Var[str] | str, **props: Any) -> rx.Component:

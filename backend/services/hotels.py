@@ -7,13 +7,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, func, select
 
 from backend.bootstrap import Context
 from backend.db import transaction
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound, RoomTypeInUse
 from backend.inventory import busiest_night_reserved
-from backend.models import CancellationPolicy, Hotel, RoomType, utcnow
+from backend.models import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    Hotel,
+    RoomInventory,
+    RoomType,
+    utcnow,
+)
 from backend.services.booking import validate_stay
 
 
@@ -157,3 +165,53 @@ def delete_hotel(ctx: Context, hotel_id: int) -> None:
         if hotel is None:
             raise NotFound(f"Hotel {hotel_id} does not exist.")
         session.delete(hotel)
+
+
+def remove_room_type(ctx: Context, hotel_id: int, room_type_id: int) -> None:
+    """Delete one room type of a hotel, with its night rows (the foreign key cascades).
+
+    Refused while a guest holds or has booked it for tonight or a later night. Past, cancelled and
+    expired bookings keep their rows as history (bookings carry no foreign key to room types), like
+    a deleted hotel's. The change-capture trigger on room_types tells search.
+    """
+    with transaction(ctx.engine) as session:
+        # Lock order: the hotel (as update_hotel does), then the night rows and the room type (as a
+        # hold does, its insert checking the foreign key): a hold in flight either commits first
+        # and its booking is counted below, or waits for this delete and then fails.
+        hotel = session.exec(select(Hotel).where(Hotel.id == hotel_id).with_for_update()).first()
+        session.exec(
+            select(col(RoomInventory.night))
+            .where(RoomInventory.room_type_id == room_type_id)
+            .with_for_update()
+        ).all()
+        room_type = session.exec(
+            select(RoomType).where(RoomType.id == room_type_id).with_for_update()
+        ).first()
+        if hotel is None or room_type is None or room_type.hotel_id != hotel_id:
+            raise NotFound(f"Hotel {hotel_id} has no room type {room_type_id}.")
+        siblings = session.exec(
+            select(func.count()).select_from(RoomType).where(RoomType.hotel_id == hotel_id)
+        ).one()
+        if siblings <= 1:
+            raise InvalidInput(
+                f"{room_type.name} is the hotel's last room type: add another one first, "
+                "or delete the hotel."
+            )
+        live = _live_bookings(session, room_type_id, ctx.clock().date())
+        if live:
+            plural = "booking" if live == 1 else "bookings"
+            raise RoomTypeInUse(
+                f"{room_type.name} has {live} held or confirmed {plural} from today on: "
+                "set its rooms to 0 to stop selling it, and remove it once they are over."
+            )
+        session.delete(room_type)
+
+
+def _live_bookings(session: Session, room_type_id: int, today: date) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.room_type_id == room_type_id)
+        .where(col(Booking.status).in_([BookingStatus.HELD, BookingStatus.CONFIRMED]))
+        .where(Booking.check_out > today)
+    ).one()

@@ -1,15 +1,23 @@
 """Admin in the browser: only admins get in; a rename is searchable within a second; create and
-delete with confirmation; the sync lag and the counts are on the page."""
+delete with confirmation; removing a room type (refused inline while booked); the sync lag and the
+counts are on the page."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 from seed_data import SeededData
 from ui import log_in_with_form, sign_in_with_token
+
+from backend.bootstrap import Context
+from backend.services import auth, hotels
+from backend.services.booking import HoldRequest, hold_room
+from backend.services.hotels import RoomTypeSpec
 
 pytestmark = pytest.mark.e2e
 SEARCHABLE_WITHIN_S = 1.0
@@ -142,3 +150,79 @@ def test_an_anonymous_visitor_logs_in_and_comes_back_to_admin(
     log_in_with_form(page, seeded.guests["admin"])
     expect(page).to_have_url(re.compile(r"/admin/?$"))
     expect(page.locator("#admin-hotels")).to_be_visible()
+
+
+def search_prices(page: Page, base_url: str, text: str) -> list[str]:
+    answer = page.request.get(f"{base_url}/api/search", params={"q": text})
+    assert answer.status == 200, answer.text()
+    return [hit["price"] for hit in answer.json()["hits"]]
+
+
+def cuenca_hotel(backend: Context) -> dict[str, int]:
+    """A hotel of this test's own, with a guest's live hold on its Loft; room type ids by name."""
+    view = hotels.create_hotel(
+        backend,
+        {"name": "Cuenca Hanging Rooms", "city": "Cuenca", "country": "ES", "lat": 40.0787,
+         "lng": -2.1285, "rating": 4.3, "amenities": ["wifi"], "currency": "EUR"},
+        [RoomTypeSpec("Double", 2, 4, Decimal("70.00")),
+         RoomTypeSpec("Loft", 2, 2, Decimal("110.00")),
+         RoomTypeSpec("Suite", 4, 1, Decimal("150.00"))],
+    )  # fmt: skip
+    ids = {rt.name: rt.id for rt in view.room_types}
+    guest = auth.ensure_user(backend, "eve@example.com", "e2e-password-1", "Eve", is_admin=False)
+    check_in = date.today() + timedelta(days=20)
+    hold_room(
+        backend, HoldRequest(guest.id or 0, ids["Loft"], check_in, check_in + timedelta(days=2), 1)
+    )
+    return {"hotel": view.hotel.id or 0, **ids}
+
+
+def test_an_admin_removes_a_room_type_with_the_keyboard_after_confirming(
+    app_server: str, seeded: SeededData, backend: Context, page: Page, browser_log
+) -> None:
+    cuenca = cuenca_hotel(backend)
+    try:
+        open_admin(page, app_server, seeded)
+        page.get_by_label("Find a hotel (name or city)").fill("cuenca")
+        expect(page.locator("#admin-hotels tbody tr")).to_have_count(1)
+        page.get_by_role("button", name="Edit Cuenca Hanging Rooms").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_label("Nightly price (Suite)").fill("155")  # unsaved: must survive
+
+        dialog.get_by_role("button", name="Remove room type Double").click()
+        dialog.get_by_role("button", name="Keep Double").click()
+        expect(dialog.get_by_label("Nightly price (Double)")).to_have_value("70.00")
+
+        dialog.get_by_role("button", name="Remove room type Double").focus()
+        page.keyboard.press("Enter")
+        confirm = dialog.get_by_role("button", name="Yes, remove Double")
+        expect(confirm).to_be_focused()
+        page.keyboard.press("Enter")
+        removed_at = time.monotonic()
+        expect(dialog.get_by_label("Nightly price (Double)")).to_have_count(0)
+        expect(dialog.get_by_label("Nightly price (Suite)")).to_have_value("155")
+        expect(dialog.get_by_label("Nightly price (Loft)")).to_have_value("110.00")
+        while search_prices(page, app_server, "Cuenca") != ["110.00"]:
+            assert time.monotonic() - removed_at < 5, search_prices(page, app_server, "Cuenca")
+            time.sleep(0.02)
+        took = time.monotonic() - removed_at
+        assert took < SEARCHABLE_WITHIN_S, f"the removal took {took:.2f} s to reach search"
+
+        dialog.get_by_role("button", name="Remove room type Loft").click()
+        dialog.get_by_role("button", name="Yes, remove Loft").click()
+        expect(dialog.locator("#room-type-error")).to_contain_text(
+            "Loft has 1 held or confirmed booking"
+        )
+        expect(dialog.get_by_label("Nightly price (Loft)")).to_have_value("110.00")
+
+        dialog.get_by_role("button", name="Save hotel").click()
+        expect(dialog).to_have_count(0)
+        row = page.locator(f"#hotel-row-{cuenca['hotel']}")
+        expect(row).to_contain_text("2 types")
+        assert [rt.price for rt in hotels.get_hotel(backend, cuenca["hotel"]).room_types] == [
+            Decimal("110.00"),
+            Decimal("155.00"),
+        ]
+        assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+    finally:  # later tests count the hotels they find
+        hotels.delete_hotel(backend, cuenca["hotel"])

@@ -46,3 +46,25 @@ def update_hotel(hotel_id: int, body: HotelPatch, ctx: ContextDep, _: AdminUser)
 def delete_hotel(hotel_id: int, ctx: ContextDep, _: AdminUser) -> Response:
     hotels.delete_hotel(ctx, hotel_id)
     return Response(status_code=204)
+
+
+@router.delete(
+    "/admin/hotels/{hotel_id}/room_types/{room_type_id}",
+    status_code=204,
+    tags=["admin"],
+    responses={
+        401: {"description": "`unauthorized`: no or an invalid bearer token."},
+        403: {"description": "`forbidden`: the user is not an admin."},
+        404: {"description": "`not_found`: no such hotel, or the room type is another hotel's."},
+        409: {"description": "`room_type_in_use`: held or confirmed bookings from today on."},
+        422: {"description": "`invalid_input`: it is the hotel's last room type."},
+    },
+)
+def remove_room_type(hotel_id: int, room_type_id: int, ctx: ContextDep, _: AdminUser) -> Response:
+    """Remove one room type of a hotel; it leaves search within a second.
+
+    Refused while guests hold or have booked it for tonight or later (set its rooms to 0 to stop
+    selling it meanwhile). Past, cancelled and expired bookings keep their history.
+    """
+    hotels.remove_room_type(ctx, hotel_id, room_type_id)
+    return Response(status_code=204)
