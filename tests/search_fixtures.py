@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 from modes import reset_full
+from sqlalchemy import text
 
 from backend.bootstrap import Context, build_context
 from backend.search.port import HotelDoc
@@ -103,6 +104,27 @@ def running_sync(ctx: Context) -> Iterator[threading.Thread]:
         stop.set()
         worker.join(timeout=10)
         assert not worker.is_alive(), "the sync worker did not stop"
+
+
+def insert_hotel_sql(ctx: Context, name: str, price: str = "80.00") -> int:
+    with ctx.engine.begin() as conn:
+        hotel_id = conn.execute(
+            text(
+                "INSERT INTO hotels (name, city, country, lat, lng, rating, amenities, description, "
+                "currency, cancellation_policy, updated_at) VALUES (:name, 'Faro', 'PT', 37.02, "
+                "-7.93, 3.9, '[\"wifi\"]', 'By the lagoon.', 'EUR', 'flexible', CURRENT_TIMESTAMP) "
+                "RETURNING id"
+            ),
+            {"name": name},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) "
+                "VALUES (:h, 'Double', 2, 3, :p)"
+            ),
+            {"h": hotel_id, "p": price},
+        )
+    return int(hotel_id)
 
 
 def eventually(check: Callable[[], bool], within: float = 1.0, step: float = 0.01) -> float:

@@ -13,6 +13,9 @@ by (txid, id). Visible changes above the horizon are applied at once anyway and 
 memory, so an unrelated long transaction delays the checkpoint, never the search. On SQLite
 writers are serialized and txid is always 0: the same code is plain id order.
 
+A change row for hotel 0 (ALL_HOTELS, logged by a TRUNCATE: migration 0004) means any hotel
+may have changed: that batch rebuilds the whole index from the database and swaps it in.
+
 Wake-ups: LISTEN hotel_changes on PostgreSQL (the triggers NOTIFY), polling as the fallback.
 Failures (index or database down) back off exponentially and retry the same batch.
 """
@@ -43,6 +46,8 @@ CHANNEL = "hotel_changes"
 NO_HORIZON = 2**62  # SQLite: every logged change is committed
 PRUNE_EVERY_S = 60.0
 MAX_BACKOFF_S = 5.0
+ALL_HOTELS = 0  # the hotel id a TRUNCATE logs (no hotel has it)
+REBUILD_BATCH = 5000
 
 
 @dataclass(frozen=True, order=True)
@@ -243,10 +248,15 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
     with ctx.engine.connect() as conn:
         checkpoint = load_checkpoint(conn)
         rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
-        docs, gone = documents_for(conn, sorted({r.hotel_id for r in fresh}))
+        hotel_ids = {int(r.hotel_id) for r in fresh}
+        truncated = ALL_HOTELS in hotel_ids
+        docs, gone = ([], []) if truncated else documents_for(conn, sorted(hotel_ids))
     # No database transaction is open while the index works (it is a network call in full mode).
-    ctx.search.upsert(docs)
-    ctx.search.delete(gone)
+    if truncated:  # read after the batch's rows, so the rebuild covers every change in it
+        ctx.search.rebuild(all_documents(ctx.engine, REBUILD_BATCH), lambda n: None)
+    else:
+        ctx.search.upsert(docs)
+        ctx.search.delete(gone)
     settled = [r for r in rows if int(r.txid) < horizon]
     for row in fresh:
         state.applied[int(row.id)] = _position(row)
@@ -373,7 +383,7 @@ def _prune_quietly(engine: Engine) -> None:
 # -- full rebuild -----------------------------------------------------------------------------------
 
 
-def reindex(ctx: Context, progress: Progress, batch: int = 5000) -> int:
+def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int:
     """Rebuild the index from the database into a fresh index and swap it in.
 
     Changes logged from the current checkpoint on are replayed into the new index afterwards (the

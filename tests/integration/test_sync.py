@@ -13,7 +13,14 @@ from urllib.parse import urlparse
 import pytest
 from factories import bearer, make_user
 from fastapi.testclient import TestClient
-from search_fixtures import TcpProxy, eventually, running_sync, search_context, warm_up
+from search_fixtures import (
+    TcpProxy,
+    eventually,
+    insert_hotel_sql,
+    running_sync,
+    search_context,
+    warm_up,
+)
 from sqlalchemy import text
 
 from backend.bootstrap import Context
@@ -64,27 +71,6 @@ def settle(ctx: Context, state: SyncState | None = None) -> None:
     """Run the worker until the checkpoint caught up. On PostgreSQL it waits for every older
     transaction on the server (other databases' too) to finish, so allow a few seconds."""
     eventually(lambda: sync_once(ctx, state) >= 0 and pending_changes(ctx.engine) == 0, within=15)
-
-
-def insert_hotel_sql(ctx: Context, name: str, price: str = "80.00") -> int:
-    with ctx.engine.begin() as conn:
-        hotel_id = conn.execute(
-            text(
-                "INSERT INTO hotels (name, city, country, lat, lng, rating, amenities, description, "
-                "currency, cancellation_policy, updated_at) VALUES (:name, 'Faro', 'PT', 37.02, "
-                "-7.93, 3.9, '[\"wifi\"]', 'By the lagoon.', 'EUR', 'flexible', CURRENT_TIMESTAMP) "
-                "RETURNING id"
-            ),
-            {"name": name},
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) "
-                "VALUES (:h, 'Double', 2, 3, :p)"
-            ),
-            {"h": hotel_id, "p": price},
-        )
-    return int(hotel_id)
 
 
 def searchable_within(ctx: Context) -> float:
@@ -233,6 +219,7 @@ class DiesAfterUpsert:
 def test_killed_mid_batch_resumes_from_the_checkpoint(ctx: Context) -> None:
     first = [insert_hotel_sql(ctx, f"Evora Inn {n}") for n in range(2)]
     assert sync_once(ctx, limit=4) == 4  # two hotels, each a hotel row and a room-type row
+    settle(ctx)  # PostgreSQL: until no older transaction anywhere on the server holds it back
     done = checkpoint(ctx)
     later = [insert_hotel_sql(ctx, f"Evora Inn {n}") for n in range(2, 5)]
     with pytest.raises(Killed):

@@ -1,0 +1,280 @@
+"""Change capture in full mode: commit -> searchable lag under steady writes, and full reindex time.
+
+    source .run/dev/env && uv run python -m bench.sync_lag --hotels 100000
+
+Seeds N hotels into a fresh PostgreSQL database (COPY, as `trinity seed`), then:
+
+  reindex    `trinity reindex`'s code path (backend.search.sync.reindex): every hotel into a fresh
+             Meilisearch index, swapped in
+  sync lag   `trinity sync` runs as its own OS process (LISTEN/NOTIFY, polling as the fallback);
+             a writer commits --rate updates/s for --seconds by raw SQL, each renaming one hotel to
+             a unique word (every other one also raises its room prices by 1.00); a poller asks the
+             Meilisearch adapter for the new name (and price) until it is there: commit ->
+             searchable, per update
+  baseline   the same kind of update written straight to Meilisearch (no database, no worker):
+             enqueue -> searchable, the engine's own indexing latency under the same rate; the
+             floor the sync worker adds to
+
+Detection: one search per update cannot keep up with 100 updates/s on a loaded 2-core machine
+(each costs 5-30 ms), so the poller fetches all pending updates' documents in one request
+(`id IN [...]`) every few milliseconds. Meilisearch makes a write visible to search and to the
+documents route in the same commit; every 20th update is also confirmed by a real search through
+the adapter (misses reported). Lag is overstated by up to one poll (~5-20 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlalchemy import text
+
+from backend.bootstrap import Context, build_context
+from backend.db import migrate
+from backend.search.meili import MeiliIndex, to_document
+from backend.search.port import HotelDoc, SearchQuery
+from backend.search.sync import documents_for, reindex
+from backend.seed import seed_hotels
+from backend.settings import Mode, Settings
+from bench.common import fresh_database, percentile
+
+INDEX = "bench_sync"
+GIVE_UP_S = 30.0  # an update not searchable by then counts as lost
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Update:
+    doc: HotelDoc  # the hotel as it should be found afterwards
+    word: str  # unique in the index: the poller searches for it
+    price_changed: bool
+
+
+def unique_word(n: int) -> str:
+    """Letters only (Meilisearch might split letters from digits): zq + n in base 26."""
+    letters = ""
+    for _ in range(6):
+        n, digit = divmod(n, 26)
+        letters += chr(ord("a") + digit)
+    return "zq" + letters
+
+
+def plan_updates(ctx: Context, hotels: int, count: int, seed: int) -> list[Update]:
+    ids = random.Random(seed).sample(range(1, hotels + 1), count)
+    with ctx.engine.connect() as conn:
+        docs = {d.id: d for d in documents_for(conn, ids)[0]}
+    plan = []
+    for n, hotel_id in enumerate(i for i in ids if i in docs):
+        doc, word, priced = docs[hotel_id], unique_word(n), n % 2 == 1
+        changed = replace(doc, name=f"Lagbench {word}")
+        if priced:
+            changed = replace(changed, price_min=doc.price_min + 1, price_max=doc.price_max + 1)
+        plan.append(Update(changed, word, priced))
+    return plan
+
+
+def sql_writer(ctx: Context) -> Callable[[Update], None]:
+    def write(update: Update) -> None:
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE hotels SET name = :name WHERE id = :id"),
+                {"name": update.doc.name, "id": update.doc.id},
+            )
+            if update.price_changed:
+                conn.execute(
+                    text("UPDATE room_types SET price = price + 1 WHERE hotel_id = :id"),
+                    {"id": update.doc.id},
+                )
+
+    return write
+
+
+def index_writer(meili: MeiliIndex, pool: ThreadPoolExecutor) -> Callable[[Update], None]:
+    """Enqueue each update as its own Meilisearch task, from a few threads: one HTTP call takes
+    10-30 ms on a loaded machine, and the writer must keep the rate."""
+    index = meili.client.index(meili.uid)
+
+    def write(update: Update) -> None:
+        pool.submit(index.add_documents, [to_document(update.doc)], "id")
+
+    return write
+
+
+def visible(meili: MeiliIndex, updates: list[Update]) -> set[int]:
+    """Ids of these updates whose new name and price the index already holds."""
+    wanted = {u.doc.id: u.doc for u in updates}
+    id_list = ", ".join(str(i) for i in wanted)
+    body = meili.client.index(meili.uid).get_documents(
+        {
+            "filter": f"id IN [{id_list}]",
+            "fields": ["id", "name", "price_min"],
+            "limit": len(wanted),
+        }
+    )
+    return {
+        int(d.id)
+        for d in body.results
+        if d.name == wanted[int(d.id)].name
+        and abs(float(d.price_min) - wanted[int(d.id)].price_min) < 0.005
+    }
+
+
+def found_by_search(meili: MeiliIndex, update: Update) -> bool:
+    hits = meili.search(SearchQuery(text=update.word, limit=5)).hits
+    return any(h.id == update.doc.id and h.name == update.doc.name for h in hits)
+
+
+@dataclass
+class Outcome:
+    lags_ms: list[float]
+    lost: int
+    search_misses: int
+    rate: float
+
+
+def measure(
+    write: Callable[[Update], None], meili: MeiliIndex, plan: list[Update], rate: float
+) -> Outcome:
+    """Write `plan` at `rate`/s while a poller times each update: write returned -> visible."""
+    pending: dict[int, tuple[Update, float]] = {}
+    lock, done = threading.Lock(), threading.Event()
+    outcome = Outcome([], 0, 0, 0.0)
+
+    def poll() -> None:
+        while not (done.is_set() and not pending):
+            with lock:
+                batch = list(pending.values())
+            if not batch:
+                time.sleep(0.002)
+                continue
+            seen = visible(meili, [u for u, _ in batch])
+            now = time.perf_counter()
+            for update, written_at in batch:
+                if update.doc.id in seen:
+                    outcome.lags_ms.append((now - written_at) * 1000)
+                    if len(outcome.lags_ms) % 20 == 0 and not found_by_search(meili, update):
+                        outcome.search_misses += 1
+                elif now - written_at < GIVE_UP_S:
+                    continue
+                else:
+                    outcome.lost += 1
+                with lock:
+                    del pending[update.doc.id]
+            time.sleep(0.003)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    started = time.perf_counter()
+    for n, update in enumerate(plan):
+        time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+        write(update)
+        with lock:
+            pending[update.doc.id] = (update, time.perf_counter())
+    outcome.rate = len(plan) / (time.perf_counter() - started)
+    done.set()
+    poller.join()
+    return outcome
+
+
+def report(label: str, outcome: Outcome) -> None:
+    lags = outcome.lags_ms
+    figures = "   ".join(f"p{q} {percentile(lags, q):7.1f} ms" for q in (50, 95, 99))
+    print(
+        f"{label:<44} {figures}   max {max(lags, default=float('nan')):7.1f} ms   "
+        f"n={len(lags)} at {outcome.rate:.1f}/s, lost {outcome.lost}, "
+        f"search misses {outcome.search_misses}",
+        flush=True,
+    )
+
+
+def spawn_sync(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TRINITY_MODE": "full",
+        "DATABASE_URL": settings.sqlalchemy_url,
+        "TRINITY_SEARCH_INDEX": INDEX,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "sync"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def timed_reindex(ctx: Context, hotels: int) -> None:
+    step, shown = max(1, hotels // 10), [0]
+
+    def progress(n: int) -> None:
+        shown[0] += n
+        if shown[0] // step != (shown[0] - n) // step:
+            print(f"  reindexed {shown[0]:,}", flush=True)
+
+    started = time.perf_counter()
+    done = reindex(ctx, progress)
+    seconds = time.perf_counter() - started
+    print(f"reindex (trinity reindex's path): {done:,} hotels in {seconds:.1f} s "
+          f"({done / seconds:,.0f}/s)", flush=True)  # fmt: skip
+
+
+def loadavg() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hotels", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=100.0, help="updates per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per measured phase")
+    args = parser.parse_args()
+    count = int(args.rate * args.seconds)
+    print(f"start: {loadavg()}", flush=True)
+    with fresh_database("trinity_bench_sync") as url:
+        migrate(url)
+        settings = Settings(mode=Mode.FULL, database_url=url, search_index=INDEX)
+        ctx = build_context(settings)
+        started = time.perf_counter()
+        seed_hotels(ctx.engine, args.hotels, seed=1)
+        print(f"seeded {args.hotels:,} hotels in {time.perf_counter() - started:.1f} s", flush=True)
+        with ctx.engine.begin() as conn:  # the reindex covers the bulk load (as after a restore)
+            conn.execute(text("DELETE FROM hotel_changes"))
+        timed_reindex(ctx, args.hotels)
+        meili = ctx.search.inner  # type: ignore[attr-defined]
+        warmup, sync_plan, direct_plan = _split(plan_updates(ctx, args.hotels, 2 * count + 50, 2))
+        log = Path(tempfile.mkdtemp(prefix="bench-sync-")) / "sync.log"
+        worker = spawn_sync(settings, log)
+        try:
+            measure(sql_writer(ctx), meili, warmup, rate=10)  # the worker has started
+            print(f"sync lag: {loadavg()}", flush=True)
+            outcome = measure(sql_writer(ctx), meili, sync_plan, args.rate)
+            report("commit -> searchable (trinity sync, SQL)", outcome)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+        print(f"baseline: {loadavg()}", flush=True)
+        with ThreadPoolExecutor(4) as pool:
+            outcome = measure(index_writer(meili, pool), meili, direct_plan, args.rate)
+        report("enqueue -> searchable (Meilisearch alone)", outcome)
+        print(f"end: {loadavg()}   (sync worker log: {log})", flush=True)
+        meili.drop()
+        ctx.engine.dispose()
+
+
+def _split(plan: list[Update]) -> tuple[list[Update], list[Update], list[Update]]:
+    half = (len(plan) - 50) // 2
+    return plan[:50], plan[50 : 50 + half], plan[50 + half :]
+
+
+if __name__ == "__main__":
+    main()
