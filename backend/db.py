@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -16,7 +16,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # One pooled connection per request thread (anyio's default limit is 40 threads), so a burst
+    # keeps its connections instead of opening and closing overflow ones (each a SCRAM handshake).
+    # No pre-ping: it costs a round trip per checkout (three per hold); a connection the server
+    # dropped fails one request, and SQLAlchemy then discards every pooled connection at once.
+    return create_engine(url, pool_size=40, max_overflow=10)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -54,6 +58,13 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection for a lone read outside any transaction (on Postgres: no BEGIN, no COMMIT)."""
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def migrate(url: str) -> None:

@@ -1,7 +1,9 @@
 """Redis locks per room type and night: SET NX PX with a random token, Lua compare-and-delete.
 
-The locks only keep contending writers out of the database's way; the database CHECK constraint is
-the fence that holds even when a lock expires mid-transaction (Kleppmann).
+A hold locks all its nights in one round trip: a Lua script SETs every key NX or none, so a caller
+never holds a partial set and never has to roll one back. The locks only keep contending writers
+out of the database's way; the database CHECK constraint is the fence that holds even when a lock
+expires mid-transaction (Kleppmann).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,13 +19,29 @@ import redis
 
 from backend.errors import Busy
 
-# Deletes the key only when it still holds our token, so a holder whose lock expired and was taken
-# over by someone else cannot release the new owner's lock.
+# Deletes each key only when it still holds our token, so a holder whose lock expired and was
+# taken over by someone else cannot release the new owner's lock.
 _RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
+local released = 0
+for _, key in ipairs(KEYS) do
+    if redis.call('get', key) == ARGV[1] then
+        released = released + redis.call('del', key)
+    end
 end
-return 0
+return released
+"""
+
+# All or nothing: if any key is taken nothing is set, so the caller simply retries later.
+_ACQUIRE_ALL = """
+for _, key in ipairs(KEYS) do
+    if redis.call('exists', key) == 1 then
+        return 0
+    end
+end
+for _, key in ipairs(KEYS) do
+    redis.call('set', key, ARGV[1], 'PX', ARGV[2])
+end
+return 1
 """
 
 
@@ -39,31 +57,37 @@ class RedisLocks:
     def __init__(self, client: redis.Redis, policy: LockPolicy) -> None:
         self._redis = client
         self._policy = policy
+        self._acquire_all = client.register_script(_ACQUIRE_ALL)
         self._release = client.register_script(_RELEASE)
 
     def try_acquire(self, key: str, token: str) -> bool:
-        return bool(self._redis.set(key, token, nx=True, px=self._policy.ttl_ms))
+        return self.try_acquire_all([key], token)
+
+    def try_acquire_all(self, keys: Sequence[str], token: str) -> bool:
+        return bool(self._acquire_all(keys=list(keys), args=[token, self._policy.ttl_ms]))
 
     def release(self, key: str, token: str) -> bool:
-        return bool(self._release(keys=[key], args=[token]))
+        return self.release_all([key], token) == 1
+
+    def release_all(self, keys: Sequence[str], token: str) -> int:
+        return int(self._release(keys=list(keys), args=[token]))
 
     @contextmanager
-    def hold_all(self, keys: Sequence[str]) -> Iterator[float]:
-        """Hold every key (sorted, so two callers never wait on each other in a cycle).
+    def hold_all(
+        self, keys: Sequence[str], give_up: Callable[[], None] | None = None
+    ) -> Iterator[float]:
+        """Hold every key (sorted, as a fixed order for readers of the key space).
 
         Retries with exponential backoff and full jitter until `max_wait_ms`, then raises Busy.
-        Yields the milliseconds spent waiting.
+        `give_up` runs before each retry and may raise to stop waiting for a lost cause (a room
+        sold out meanwhile). Yields the milliseconds spent waiting.
         """
         ordered = sorted(set(keys))
         token = secrets.token_hex(16)
         started = time.monotonic()
         deadline = started + self._policy.max_wait_ms / 1000
         attempt = 0
-        while True:
-            taken = self._take_in_order(ordered, token)
-            if taken == len(ordered):
-                break
-            self._release_all(ordered[:taken], token)
+        while not self.try_acquire_all(ordered, token):
             if time.monotonic() >= deadline:
                 raise Busy("These dates are being booked by someone else right now; try again.")
             backoff = min(self._policy.max_backoff_ms, self._policy.base_backoff_ms * 2**attempt)
@@ -71,21 +95,14 @@ class RedisLocks:
                 min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic()))
             )
             attempt += 1
+            if give_up is not None:
+                give_up()
         try:
             yield (time.monotonic() - started) * 1000
         finally:
-            self._release_all(ordered, token)
-
-    def _take_in_order(self, keys: Sequence[str], token: str) -> int:
-        for index, key in enumerate(keys):
-            if not self.try_acquire(key, token):
-                return index
-        return len(keys)
-
-    def _release_all(self, keys: Sequence[str], token: str) -> None:
-        for key in keys:
-            self.release(key, token)
+            self.release_all(ordered, token)
 
 
 def room_night_key(room_type_id: int, night: object) -> str:
-    return f"lock:room_type:{room_type_id}:{night}"
+    # The hash tag keeps one room type's nights in one Redis Cluster slot, as one script needs.
+    return f"lock:{{room_type:{room_type_id}}}:{night}"

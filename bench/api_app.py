@@ -7,7 +7,7 @@ that is the baseline the locked path is measured against.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from fastapi import FastAPI
@@ -19,7 +19,9 @@ from backend.settings import Settings
 
 class NoLocks:
     @contextmanager
-    def hold_all(self, keys: Sequence[str]) -> Iterator[float]:
+    def hold_all(
+        self, keys: Sequence[str], give_up: Callable[[], None] | None = None
+    ) -> Iterator[float]:
         yield 0.0
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Row, Select, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from backend.bootstrap import Context
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -78,18 +81,40 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
+# Every authenticated request runs one of these: a primary-key read, prepared once.
+_USER_BY_ID = select(User).where(User.id == bindparam("uid"))
+_USER_ID = select(User.id).where(User.id == bindparam("uid"))
+
+
 def user_from_token(ctx: Context, token: str) -> User:
+    row = _lookup(ctx, _USER_BY_ID, _token_user_id(ctx, token))
+    return User(**row._mapping)
+
+
+def user_id_from_token(ctx: Context, token: str) -> int:
+    """Like `user_from_token` for callers that need only the id (holds): no model to build."""
+    return int(_lookup(ctx, _USER_ID, _token_user_id(ctx, token))[0])
+
+
+def _token_user_id(ctx: Context, token: str) -> int:
     try:
         payload = _serializer(ctx).loads(token, max_age=ctx.settings.token_ttl_seconds)
     except SignatureExpired:
         raise Unauthorized("Your session has expired; please log in again.") from None
     except BadSignature:
         raise Unauthorized("Please log in.") from None
-    with transaction(ctx.engine) as session:
-        user = session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
-    if user is None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         raise Unauthorized("Please log in.")
-    return user
+    return int(payload["uid"])
+
+
+def _lookup(ctx: Context, query: Select[Any], user_id: int) -> Row[Any]:
+    """The user's row, read outside any transaction; a deleted account is logged out."""
+    with autocommit(ctx.engine) as connection:
+        row = connection.execute(query, {"uid": user_id}).first()
+    if row is None:
+        raise Unauthorized("Please log in.")
+    return row
 
 
 def ensure_user(ctx: Context, email: str, password: str, name: str, *, is_admin: bool) -> User:

@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Insert, Select, bindparam, func, insert
+from sqlmodel import Session, SQLModel, col, select
 
 from backend.bootstrap import Context
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
-from backend.inventory import busiest_night_reserved, nights, release_nights, reserve_night
+from backend.inventory import nights, release_nights, reserve_nights
 from backend.locks import room_night_key
 from backend.logs import bind
-from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomType
+from backend.metrics import MetricsBatch
+from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomInventory, RoomType
 
 MAX_NIGHTS = 30
 log = logging.getLogger("trinity.booking")
@@ -45,75 +49,125 @@ def validate_stay(check_in: date, check_out: date, today: date) -> None:
 
 def hold_room(ctx: Context, request: HoldRequest) -> Booking:
     validate_stay(request.check_in, request.check_out, ctx.clock().date())
-    room_type, hotel, reserved = _room_and_busiest_night(ctx, request)
-    if not 1 <= request.guests <= room_type.capacity:
-        raise InvalidInput(f"This room sleeps 1 to {room_type.capacity} guests.")
+    room = _room(ctx, request)
+    if not 1 <= request.guests <= room.capacity:
+        raise InvalidInput(f"This room sleeps 1 to {room.capacity} guests.")
     stay = nights(request.check_in, request.check_out)
     keys = [room_night_key(request.room_type_id, night) for night in stay]
+    waited_ms: float | None = None
     try:
-        if reserved >= room_type.rooms:
-            # A night already full stays full: losers of a hot room stop queueing for its lock.
-            # Only an optimization: the conditional upsert under the lock still decides.
-            raise SoldOut(f"No {room_type.name} is left for these dates.")
-        booking = _reserve_and_hold(ctx, request, room_type, hotel, stay, keys)
+        # A night already full stays full: losers of a hot room neither queue for its lock nor
+        # keep waiting once a re-read finds it full. Only an optimization: the conditional upsert
+        # under the lock still decides.
+        room.fail_if_full()
+        with ctx.locks.hold_all(
+            keys, give_up=lambda: _room(ctx, request).fail_if_full()
+        ) as waited_ms:
+            booking = _reserve_and_hold(ctx, request, room, stay)
     except (SoldOut, Busy) as conflict:
-        ctx.metrics.inc("trinity_holds", outcome=conflict.code)
-        ctx.metrics.inc("trinity_conflicts", reason=conflict.code)
+        _count(ctx, conflict.code, waited_ms)
         raise
-    ctx.metrics.inc("trinity_holds", outcome="held")
+    _count(ctx, "held", waited_ms)
     with bind(booking_id=booking.id, user_id=request.user_id):
         log.info("held room type %s for %d nights", request.room_type_id, len(stay))
     return booking
 
 
-def _reserve_and_hold(
-    ctx: Context,
-    request: HoldRequest,
-    room_type: RoomType,
-    hotel: Hotel,
-    stay: list[date],
-    keys: list[str],
-) -> Booking:
-    with ctx.locks.hold_all(keys) as waited_ms, transaction(ctx.engine) as session:
-        ctx.metrics.observe("trinity_lock_wait_seconds", waited_ms / 1000)
-        for night in stay:
-            if not reserve_night(session, room_type.id or 0, night, room_type.rooms):
-                raise SoldOut(f"No {room_type.name} is left for the night of {night.isoformat()}.")
-        now = ctx.clock()
-        booking = Booking(
-            user_id=request.user_id,
-            hotel_id=hotel.id or 0,
-            room_type_id=request.room_type_id,
-            check_in=request.check_in,
-            check_out=request.check_out,
-            guests=request.guests,
-            status=BookingStatus.HELD,
-            hold_expires_at=now + timedelta(seconds=ctx.settings.hold_ttl_seconds),
-            total_price=room_type.price * len(stay),
-            currency=hotel.currency,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(booking)
-        session.flush()
-        session.add(_event("BookingHeld", booking))
+@dataclass(frozen=True)
+class _Room:
+    """What a hold needs of its room type and hotel, and the rooms taken on the fullest night."""
+
+    name: str
+    capacity: int
+    rooms: int
+    price: Decimal
+    hotel_id: int
+    currency: str
+    busiest_night_reserved: int
+
+    def fail_if_full(self) -> None:
+        if self.busiest_night_reserved >= self.rooms:
+            raise SoldOut(f"No {self.name} is left for these dates.")
+
+
+def _room_query() -> Select[Any]:
+    busiest = (
+        select(func.coalesce(func.max(RoomInventory.reserved), 0))
+        .where(col(RoomInventory.room_type_id) == col(RoomType.id))
+        .where(col(RoomInventory.night) >= bindparam("check_in"))
+        .where(col(RoomInventory.night) < bindparam("check_out"))
+        .scalar_subquery()
+    )
+    columns = (RoomType.name, RoomType.capacity, RoomType.rooms, RoomType.price, Hotel.id)
+    return (
+        select(*columns, Hotel.currency, busiest)
+        .join(Hotel, col(Hotel.id) == col(RoomType.hotel_id))
+        .where(RoomType.id == bindparam("room_type_id"))
+    )
+
+
+# Built once with bind parameters: every hold reuses the statements and their compiled SQL.
+_ROOM = _room_query()
+_INSERT_BOOKING = insert(Booking).returning(col(Booking.id))
+_INSERT_EVENT = insert(OutboxMessage).returning(col(OutboxMessage.id))
+
+
+def _room(ctx: Context, request: HoldRequest) -> _Room:
+    """One read outside any transaction: a stale answer only costs a wasted attempt."""
+    params = {
+        "room_type_id": request.room_type_id,
+        "check_in": request.check_in,
+        "check_out": request.check_out,
+    }
+    with autocommit(ctx.engine) as connection:
+        row = connection.execute(_ROOM, params).first()
+    if row is None:
+        raise NotFound(f"Room type {request.room_type_id} does not exist.")
+    return _Room(*row)
+
+
+def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: list[date]) -> Booking:
+    """One transaction of four statements: every night, the booking, its outbox event."""
+    now = ctx.clock()
+    booking = Booking(
+        user_id=request.user_id,
+        hotel_id=room.hotel_id,
+        room_type_id=request.room_type_id,
+        check_in=request.check_in,
+        check_out=request.check_out,
+        guests=request.guests,
+        status=BookingStatus.HELD,
+        hold_expires_at=now + timedelta(seconds=ctx.settings.hold_ttl_seconds),
+        total_price=room.price * len(stay),
+        currency=room.currency,
+        created_at=now,
+        updated_at=now,
+    )
+    with ctx.engine.begin() as connection:
+        taken = reserve_nights(connection, request.room_type_id, stay, room.rooms)
+        if len(taken) < len(stay):
+            full = min(set(stay) - set(taken))
+            raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
+        booking.id = _insert(connection, _INSERT_BOOKING, booking)
+        _insert(connection, _INSERT_EVENT, _event("BookingHeld", booking))
     return booking
 
 
-def _room_and_busiest_night(ctx: Context, request: HoldRequest) -> tuple[RoomType, Hotel, int]:
-    """The room type, its hotel, and the rooms taken on the stay's fullest night, in one read."""
-    with transaction(ctx.engine) as session:
-        row = session.exec(
-            select(RoomType, Hotel)
-            .join(Hotel, col(Hotel.id) == col(RoomType.hotel_id))
-            .where(RoomType.id == request.room_type_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"Room type {request.room_type_id} does not exist.")
-        reserved = busiest_night_reserved(
-            session, [request.room_type_id], request.check_in, request.check_out
-        ).get(request.room_type_id, 0)
-    return row[0], row[1], reserved
+def _insert(connection: Connection, statement: Insert, row: SQLModel) -> int:
+    """Core INSERT of a model instance (no ORM unit of work on the hot path); returns its id."""
+    values = row.model_dump(exclude={"id"})
+    return int(connection.execute(statement, values).scalar_one())
+
+
+def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:
+    """The hold's metrics in one Redis round trip."""
+    batch = MetricsBatch()
+    batch.inc("trinity_holds", outcome=outcome)
+    if outcome != "held":
+        batch.inc("trinity_conflicts", reason=outcome)
+    if waited_ms is not None:
+        batch.observe("trinity_lock_wait_seconds", waited_ms / 1000)
+    ctx.metrics.write(batch)
 
 
 def list_bookings(ctx: Context, user_id: int) -> list[Booking]:

@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from backend.bootstrap import Context
 from backend.db import transaction
-from backend.models import Booking, OutboxMessage, RoomInventory
+from backend.models import Booking, OutboxMessage, RoomInventory, User
+from backend.services import auth
 from backend.services.booking import expire_holds
 
 
@@ -54,6 +55,17 @@ def test_hold_list_get_and_hotel_availability(client: TestClient, ctx: Context) 
     with transaction(ctx.engine) as session:
         events = session.exec(select(OutboxMessage)).all()
     assert [e.event_type for e in events] == ["BookingHeld"]
+    assert events[0].payload["booking_id"] == booking["id"] and events[0].message_id
+
+
+def test_signed_token_of_an_unknown_user_is_401(client: TestClient, ctx: Context) -> None:
+    _, room_type_id = make_hotel(ctx, rooms=1)
+    ghost = auth.issue_token(ctx, User(id=987_654, email="ghost@example.com", name="G"))
+    answer = client.post("/api/bookings", json=_body(room_type_id, *stay()), headers=bearer(ghost))
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/bookings", headers=bearer(ghost)).status_code == 401
+    assert _reserved(ctx) == 0
 
 
 def test_booking_validation_errors_change_nothing(client: TestClient, ctx: Context) -> None:

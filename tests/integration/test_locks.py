@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from backend.bootstrap import Context
-from backend.errors import Busy
+from backend.errors import Busy, SoldOut
 from backend.locks import LockPolicy, RedisLocks
 
 
@@ -66,3 +66,32 @@ def test_hold_all_serializes_critical_sections(client: redis.Redis) -> None:
     for t in threads:
         t.join()
     assert overlaps[0] == 1
+
+
+def test_all_nights_are_taken_together_or_not_at_all(client: redis.Redis) -> None:
+    locks = RedisLocks(client, LockPolicy(ttl_ms=4000))
+    assert locks.try_acquire("night:2", "someone")
+    assert not locks.try_acquire_all(["night:1", "night:2", "night:3"], "me")
+    assert client.get("night:1") is None and client.get("night:3") is None
+    assert locks.try_acquire_all(["night:1", "night:3"], "me")
+    assert 0 < client.pttl("night:1") <= 4000 and client.get("night:3") == "me"
+    # Release only deletes what still carries our token.
+    assert locks.release_all(["night:1", "night:2", "night:3"], "me") == 2
+    assert client.get("night:2") == "someone"
+
+
+def test_give_up_ends_the_wait_before_busy(client: redis.Redis) -> None:
+    locks = RedisLocks(client, LockPolicy(ttl_ms=10_000, max_wait_ms=5_000))
+    assert locks.try_acquire("hot", "winner")
+    checks = []
+
+    def sold_out_meanwhile() -> None:
+        checks.append(1)
+        if len(checks) == 2:
+            raise SoldOut("gone")
+
+    started = time.monotonic()
+    with pytest.raises(SoldOut), locks.hold_all(["hot"], give_up=sold_out_meanwhile):
+        pass
+    assert len(checks) == 2 and time.monotonic() - started < 1
+    assert client.get("hot") == "winner"
