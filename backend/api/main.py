@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import errors
 from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
@@ -30,7 +31,7 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     )
     api.state.ctx = ctx or get_context()
     errors.install(api)
-    api.middleware("http")(_with_request_id)
+    api.add_middleware(RequestIdMiddleware)
     root = APIRouter(prefix="/api")
     for module in (auth, hotels, bookings, orders, search, health, metrics):
         root.include_router(module.router)
@@ -57,12 +58,26 @@ def _mount_docs(api: FastAPI) -> None:
         )
 
 
-async def _with_request_id(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Every log line of a request carries its id; a caller's own id is kept for tracing."""
-    request_id = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
-    with bind(request_id=request_id):
-        response = await call_next(request)
-    response.headers[REQUEST_ID_HEADER] = request_id
-    return response
+class RequestIdMiddleware:
+    """Every log line of a request carries its id; a caller's own id is kept for tracing.
+
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware would add a task and a stream per
+    request on the hot path.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        with bind(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
