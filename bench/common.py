@@ -60,11 +60,13 @@ def free_port() -> int:
 
 @contextmanager
 def api_server(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve backend.api in its own processes (the load generator must not share their GIL)."""
+    """Serve backend.api in its own processes (the load generator must not share their GIL), on
+    granian, the server `reflex run --env prod` uses."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.api_app:create", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+         "--no-ws", "bench.api_app:create"],
         env={**os.environ, **env},
         start_new_session=True,
     )  # fmt: skip
