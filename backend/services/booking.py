@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Select, bindparam, func, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from backend.bootstrap import Context
@@ -143,13 +144,17 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
         created_at=now,
         updated_at=now,
     )
-    with ctx.engine.begin() as connection:
-        taken = reserve_nights(connection, request.room_type_id, stay, room.rooms)
-        if len(taken) < len(stay):
-            full = min(set(stay) - set(taken))
-            raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
-        booking.id = _insert(connection, _INSERT_BOOKING, booking)
-        _insert(connection, _INSERT_EVENT, _event("BookingHeld", booking))
+    try:
+        with ctx.engine.begin() as connection:
+            taken = reserve_nights(connection, request.room_type_id, stay, room.rooms)
+            if len(taken) < len(stay):
+                full = min(set(stay) - set(taken))
+                raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
+            booking.id = _insert(connection, _INSERT_BOOKING, booking)
+            _insert(connection, _INSERT_EVENT, _event("BookingHeld", booking))
+    except IntegrityError:
+        _room(ctx, request)  # NotFound when an admin removed the room type since it was read
+        raise
     return booking
 
 

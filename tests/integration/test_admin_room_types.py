@@ -5,6 +5,7 @@ forgetting the room type's price."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -205,3 +206,26 @@ def test_search_forgets_the_removed_room_types_price(ctx: Context) -> None:
     remove_room_type(ctx, hotel_id, double_id)
     settle(ctx)
     assert prices() == [(300.0, 300.0)]
+
+
+def test_a_hold_that_races_the_removal_of_its_room_type_is_not_found(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The room type is read, then removed before the hold writes: 404, not a 500."""
+    hotel_id, double, _suite = two_room_hotel(ctx)
+    _, user_id = make_user(ctx)
+    real_locks = ctx.locks
+
+    class RemovedWhileLocking:
+        @contextmanager
+        def hold_all(self, keys: Any, give_up: Any = None) -> Iterator[float]:
+            remove_room_type(ctx, hotel_id, double)
+            with real_locks.hold_all(keys, give_up) as waited:
+                yield waited
+
+    monkeypatch.setattr(ctx, "locks", RemovedWhileLocking())
+    with pytest.raises(NotFound):
+        hold(ctx, user_id, double)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM bookings")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM room_inventory")).scalar_one() == 0
