@@ -81,16 +81,20 @@ class Metrics:
 
     def write(self, batch: MetricsBatch) -> None:
         """Add everything `batch` gathered in one pipeline (and empty it)."""
-        fields = batch.drain()
-        if not fields:
+        pipe = self._redis.pipeline(transaction=False)
+        self.queue(pipe, batch)
+        if not len(pipe):
             return
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for (key, field), amount in fields.items():
-                pipe.hincrbyfloat(key, field, amount)
             pipe.execute()
         except redis.RedisError as error:
-            log.debug("%d metric fields not recorded: %s", len(fields), error)
+            log.debug("%d metric fields not recorded: %s", len(pipe), error)
+
+    @staticmethod
+    def queue(pipe: redis.client.Pipeline, batch: MetricsBatch) -> None:
+        """Queue what `batch` gathered (and empty it) on a pipeline the caller executes."""
+        for (key, field), amount in batch.drain().items():
+            pipe.hincrbyfloat(key, field, amount)
 
     def collect(self) -> Iterator[Metric]:
         for key in sorted(self._redis.scan_iter(f"{PREFIX}:*")):

@@ -30,17 +30,23 @@ from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from backend.bootstrap import Context, build_context
 from backend.db import migrate, transaction
-from backend.errors import Busy, SoldOut
-from backend.models import Booking, Order, OrderEvent
+from backend.errors import Busy
+from backend.models import (
+    Booking,
+    BookingStatus,
+    Order,
+    OrderEvent,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from backend.saga.invariants import check_invariants
 from backend.saga.order_state import is_terminal
 from backend.services import auth
-from backend.services.booking import HoldRequest, expire_holds, hold_room
+from backend.services.booking import HoldRequest, hold_room
 from backend.services.checkout import CheckoutRequest, checkout
 from backend.services.hotels import RoomTypeSpec, create_hotel
 from backend.settings import Mode, Settings
@@ -109,29 +115,31 @@ def _prepare(
     return normal, lates, user.id or 0
 
 
-def _lose_hold(ctx: Context, booking: Booking, user_id: int) -> bool:
-    """The hold lapses and a rival takes the room, before the inventory step runs.
+def _lose_hold(ctx: Context, booking: Booking) -> bool:
+    """The hold lapses and a rival takes its room, in one step, before the inventory step runs.
 
-    False when the saga was faster: its inventory step re-reserved the lapsed hold's room before
-    the rival asked for it (the order then ends confirmed, which is just as correct).
+    One transaction locks the hold, expires it and gives its room to a rival's new hold (the room
+    stays reserved, now for the rival): the saga's inventory step, waiting on that lock, then finds
+    the rooms gone. Done as the sweeper + a rival's `hold_room` in separate transactions, the
+    inventory step could re-reserve the room in between, and a fast pipeline always did. False
+    when the saga was faster still and confirmed the hold before the lock (counted, not an error).
     """
     with transaction(ctx.engine) as session:
-        session.execute(
-            update(Booking)
-            .where(col(Booking.id) == booking.id)
-            .values(hold_expires_at=ctx.clock() - timedelta(seconds=1))
-        )
-    expire_holds(ctx)
-    stay = HoldRequest(user_id, booking.room_type_id, booking.check_in, booking.check_out, 2)
-    for _ in range(5):
-        try:
-            hold_room(ctx, stay)
-        except SoldOut:
+        hold = session.exec(
+            select(Booking).where(col(Booking.id) == booking.id).with_for_update()
+        ).one()
+        if hold.status != BookingStatus.HELD:
             return False
-        except Busy:  # the room-night locks stayed taken past LOCK_MAX_WAIT_MS (a loaded box)
-            continue
-        return True
-    raise Busy(f"the rival could not hold room type {booking.room_type_id}")
+        now = ctx.clock()
+        rival = Booking(
+            **hold.model_dump(exclude={"id", "status", "created_at", "updated_at"}),
+            status=BookingStatus.HELD,
+            created_at=now,
+            updated_at=now,
+        )
+        hold.status, hold.updated_at = BookingStatus.EXPIRED, now
+        session.add_all([hold, rival])
+    return True
 
 
 def _spawn(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -189,6 +197,7 @@ def run_once(
     late: float,
     logs: Path,
     profile: bool = False,
+    scale: dict[str, int] | None = None,
 ) -> Result:
     _, redis_url = require_full_mode_env()
     bench_redis = _redis_db(redis_url, 13)  # the benchmark's own db: the gateway ledger starts at 0
@@ -210,11 +219,12 @@ def run_once(
         }  # fmt: skip
         processes = [_spawn(env, "relay", log=logs / f"{broker}-relay.log")]
         processes += [
-            _spawn(env, "worker", "-q", q, log=logs / f"{broker}-{q}.log")
+            _spawn(env, "worker", "-q", q, log=logs / f"{broker}-{q}-{n}.log")
             for q in ("payments", "inventory", "orders")
+            for n in range((scale or {}).get(q, 1))
         ]
         try:
-            time.sleep(8)  # let the four processes import and connect before the clock starts
+            time.sleep(8)  # let the processes import and connect before the clock starts
             return _measure(ctx, broker, normal, lates, user_id, decline)
         finally:
             for process in processes:
@@ -245,7 +255,7 @@ def _measure(
     def pay(job: tuple[Booking, str, bool]) -> int:
         booking, card, lose = job
         order = checkout(ctx, CheckoutRequest(user_id, booking.id or 0, card))
-        if lose and not _lose_hold(ctx, booking, user_id):
+        if lose and not _lose_hold(ctx, booking):
             raced.append(order.id or 0)
         return order.id or 0
 
@@ -268,6 +278,7 @@ def _measure(
     last = max(o.updated_at for o in orders)
     report = check_invariants(ctx)
     print(f"{broker}: mean ms per step: {_steps(ctx)}", flush=True)
+    print(f"{broker}: mean ms from outbox row to consumer: {_consumer_waits(ctx)}", flush=True)
     return Result(
         broker=broker,
         sagas=len(order_ids),
@@ -294,6 +305,23 @@ def _steps(ctx: Context) -> dict[str, float]:
     return {step: round(sum(v) / len(v), 1) for step, v in gaps.items()}
 
 
+def _consumer_waits(ctx: Context) -> dict[str, float]:
+    """Mean time from an event's outbox row to its processing, per consumer: which queue backs up.
+
+    Includes the relay's publishing; the processed-message row is written with the effect.
+    """
+    with transaction(ctx.engine) as session:
+        rows = session.exec(
+            select(
+                ProcessedMessage.consumer, ProcessedMessage.processed_at, OutboxMessage.created_at
+            ).join(OutboxMessage, col(OutboxMessage.message_id) == col(ProcessedMessage.message_id))
+        ).all()
+    waits: dict[str, list[float]] = {}
+    for consumer, processed_at, created_at in rows:
+        waits.setdefault(consumer, []).append((processed_at - created_at).total_seconds() * 1000)
+    return {consumer: round(sum(v) / len(v), 1) for consumer, v in sorted(waits.items())}
+
+
 def _delete_queues(ctx: Context) -> None:
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -315,6 +343,11 @@ def main() -> None:
     parser.add_argument("--late", type=float, default=0.05)
     parser.add_argument("--brokers", default="rabbitmq,redis")
     parser.add_argument(
+        "--scale",
+        default="",
+        help="worker processes per queue, like `docker compose --scale`: payments=2,orders=2",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="run the relay and workers under cProfile (every thread): .run/bench-saga/*.prof",
@@ -322,10 +355,11 @@ def main() -> None:
     args = parser.parse_args()
     _, redis_url = require_full_mode_env()
     urls = {"rabbitmq": os.environ.get("BROKER_URL", ""), "redis": _redis_db(redis_url, 12)}
+    scale = {q: int(n) for q, n in (item.split("=") for item in args.scale.split(",") if item)}
     logs = ROOT / ".run" / "bench-saga"
     logs.mkdir(parents=True, exist_ok=True)
     results = [
-        run_once(b, urls[b], args.sagas, args.declines, args.late, logs, args.profile)
+        run_once(b, urls[b], args.sagas, args.declines, args.late, logs, args.profile, scale)
         for b in args.brokers.split(",")
     ]
     print(

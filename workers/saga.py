@@ -31,6 +31,7 @@ from backend.saga.events import BadMessage
 from backend.saga.order_state import IllegalTransition
 from backend.saga.relay import OutboxRelay
 from backend.saga.topology import CONSUMERS, QUEUES, Consumer, queue_name
+from workers.telemetry import WorkerMetrics
 
 log = logging.getLogger("trinity.worker")
 FINAL_ERRORS = (BadMessage, RefundRejected, IdempotencyConflict, IllegalTransition)
@@ -67,6 +68,7 @@ def declare_actors(ctx: Context) -> dict[str, dramatiq.Actor[Any, None]]:
     if not any(isinstance(m, RecordFailures) for m in ctx.broker.middleware):
         # Before Retries in the list = after it in the after_* hooks, once it decided to fail.
         ctx.broker.add_middleware(RecordFailures(client=ctx.redis), before=Retries)
+        ctx.broker.add_middleware(WorkerMetrics(ctx.metrics))
     actors: dict[str, dramatiq.Actor[Any, None]] = {}
     for consumer in CONSUMERS:
         if consumer.actor_name in ctx.broker.actors:

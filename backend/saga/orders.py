@@ -29,7 +29,7 @@ from backend.models import (
 )
 from backend.payments.gateway import Charge
 from backend.saga import inventory
-from backend.saga.consumer import OutOfOrder, apply_once, note_status, skip_if_processed
+from backend.saga.consumer import OutOfOrder, apply_once, metrics_after_commit, note_status
 from backend.saga.events import (
     BadMessage,
     ConfirmedBookingCancelled,
@@ -39,10 +39,10 @@ from backend.saga.events import (
     PaymentSucceeded,
     RefundIssued,
     RefundRequested,
+    emit,
     parse,
-    to_outbox,
 )
-from backend.saga.order_state import timeline_entry, transition
+from backend.saga.order_state import is_terminal, timeline_entry, transition
 from backend.saga.payments import record_charge
 
 REFUND_SHARE = {
@@ -57,8 +57,6 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.record_payment"
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
     assert isinstance(event, PaymentSucceeded | PaymentFailed)
-    if skip_if_processed(ctx, consumer, message_id):
-        return
 
     def apply(session: Session) -> None:
         order, now = _lock_order(session, event.order_id), ctx.clock()
@@ -87,8 +85,6 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.complete_order"
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
     assert isinstance(event, InventoryReserved | InventoryFailed)
-    if skip_if_processed(ctx, consumer, message_id):
-        return
 
     def apply(session: Session) -> None:
         order, now = _lock_order(session, event.order_id), ctx.clock()
@@ -114,8 +110,6 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
 def record_refund(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.record_refund"
     message_id, event = parse(message, RefundIssued)
-    if skip_if_processed(ctx, consumer, message_id):
-        return
 
     def apply(session: Session) -> None:
         order, now = _lock_order(session, event.order_id), ctx.clock()
@@ -136,8 +130,6 @@ def record_refund(ctx: Context, message: dict[str, Any]) -> None:
 def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.refund_cancelled_booking"
     message_id, event = parse(message, ConfirmedBookingCancelled)
-    if skip_if_processed(ctx, consumer, message_id):
-        return
 
     def apply(session: Session) -> None:
         order = session.exec(
@@ -230,6 +222,11 @@ def _move(
     session.add(order)
     session.add(entry)
     note_status(session, order, event_type)
+    if is_terminal(target):
+        took = (now - order.created_at).total_seconds()
+        metrics_after_commit(session).observe(
+            "trinity_saga_duration_seconds", took, outcome=str(target)
+        )
     return entry
 
 
@@ -240,7 +237,7 @@ def _request_refund(session: Session, order: Order, amount: Decimal, reason: str
         currency=order.currency,
         reason=reason,  # type: ignore[arg-type]
     )
-    session.add(to_outbox(request))
+    emit(session, request)
 
 
 def _release_hold(session: Session, booking_id: int, now: datetime) -> None:

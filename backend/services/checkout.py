@@ -18,7 +18,7 @@ from backend.db import transaction
 from backend.errors import NotFound, NotPayable
 from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus
 from backend.saga.consumer import note_status, saga_transaction
-from backend.saga.events import OrderCreated, to_outbox
+from backend.saga.events import OrderCreated, emit
 from backend.saga.order_state import timeline_entry
 
 
@@ -62,18 +62,15 @@ def checkout(ctx: Context, request: CheckoutRequest) -> Order:
         session.flush()
         detail = f"Order for booking {booking.id}: {order.amount} {order.currency}."
         session.add(timeline_entry(order, "OrderCreated", now, detail))
-        session.add(
-            to_outbox(
-                OrderCreated(
-                    order_id=order.id or 0,
-                    booking_id=order.booking_id,
-                    user_id=order.user_id,
-                    amount=order.amount,
-                    currency=order.currency,
-                    payment_token=token,
-                )
-            )
+        created = OrderCreated(
+            order_id=order.id or 0,
+            booking_id=order.booking_id,
+            user_id=order.user_id,
+            amount=order.amount,
+            currency=order.currency,
+            payment_token=token,
         )
+        emit(session, created)
         note_status(session, order, "OrderCreated")
     return order
 
