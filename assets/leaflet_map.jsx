@@ -96,25 +96,62 @@ function round(value) {
   return Math.round(value * 1e5) / 1e5;
 }
 
+function viewportAt(map, shift, user) {
+  // The bounds once the map pane has moved by `shift` pixels (0,0: the bounds now).
+  const size = map.getSize();
+  const ne = map.containerPointToLatLng([size.x - shift.x, -shift.y]);
+  const sw = map.containerPointToLatLng([-shift.x, size.y - shift.y]);
+  return {
+    ne_lat: round(ne.lat),
+    ne_lng: round(ne.lng),
+    sw_lat: round(sw.lat),
+    sw_lng: round(sw.lng),
+    zoom: map.getZoom(),
+    user,
+  };
+}
+
+function coastShift(map) {
+  // Where the inertia glide after a drag will leave the map pane, relative to now, or null.
+  // Leaflet keeps the glide's start and offset on its (private) pan animation; the glide can
+  // take half a second, and reporting its end at its start lets the search run meanwhile.
+  const anim = map._panAnim;
+  if (!anim || !anim._inProgress || !anim._startPos || !anim._offset) return null;
+  const now = L.DomUtil.getPosition(map.getPane("mapPane"));
+  return anim._startPos.add(anim._offset).subtract(now);
+}
+
 function ViewportReporter({ onViewport, programmaticAt }) {
+  const coasting = useRef(false);
+  const lastKey = useRef("");
+  const report = (view) => {
+    // The same user viewport twice (the glide's end after its start) is reported once, so it
+    // does not restart the debounce.
+    const key = view.user ? [view.ne_lat, view.ne_lng, view.sw_lat, view.sw_lng].join() : "";
+    if (key && key === lastKey.current) return;
+    lastKey.current = key;
+    onViewport(view);
+  };
   const map = useMapEvents({
     resize() {
       // The container changed size (a phone rotated, a window resized): not the user's choice.
       programmaticAt.current = Date.now();
     },
+    dragend() {
+      coasting.current = true; // the glide's first step is a "move" (none: "moveend" follows)
+    },
+    move() {
+      if (!coasting.current || !onViewport) return;
+      coasting.current = false;
+      const shift = coastShift(map);
+      if (shift) report(viewportAt(map, shift, true));
+    },
     moveend() {
+      coasting.current = false;
       if (!onViewport) return;
       const user = Date.now() - programmaticAt.current > PROGRAMMATIC_WINDOW_MS;
       programmaticAt.current = 0;
-      const b = map.getBounds();
-      onViewport({
-        ne_lat: round(b.getNorth()),
-        ne_lng: round(b.getEast()),
-        sw_lat: round(b.getSouth()),
-        sw_lng: round(b.getWest()),
-        zoom: map.getZoom(),
-        user,
-      });
+      report(viewportAt(map, L.point(0, 0), user));
     },
   });
   return null;

@@ -12,7 +12,8 @@ e2e suite's lock, /tmp/trinity-e2e.lock, while it runs), then measures with Debi
   map pan         on a loaded page, a mouse drag of the map by 240 px (alternating left/right):
                   time from the mouseup to the moment the set of price markers changed. This
                   includes the viewport report's debounce (VIEWPORT_DEBOUNCE_MS, 300 ms); the
-                  figure after the debounce is printed beside it.
+                  figure after the debounce is printed beside it. (A fast drag makes Leaflet glide
+                  on for a few hundred ms; the map reports where the glide will stop as it starts.)
 
 p50/p95 over --runs runs each. With --screenshots it also saves 1280x800 PNGs of the search,
 hotel, checkout-confirmation and admin pages into docs/screenshots/.

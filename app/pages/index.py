@@ -240,7 +240,10 @@ class SearchState(rx.State):
         """Search with the current filters: loading state, results or error, then the URL."""
         self.loading = True
         self.error = ""
-        yield
+        if self.ready:
+            # Before the first results the page shows placeholders anyway: a "loading" delta
+            # would only cost the browser a render on the way to the results.
+            yield
         try:
             page = await call(search_hotels, self._request())
         except TrinityError as error:
@@ -523,6 +526,9 @@ def filters() -> rx.Component:
 
 
 def hit_card(hit: HitCard) -> rx.Component:
+    # Twenty of these render at once: their static styles and the highlight (keyed on
+    # data-active) live in assets/trinity.css, as per-element style props cost each card a
+    # CSS-in-JS wrapper and a style serialization on every render.
     active = SearchState.hovered_id == hit.id
     return rx.link(
         rx.card(
@@ -531,7 +537,7 @@ def hit_card(hit: HitCard) -> rx.Component:
                     rx.heading(hit.name, size="4", as_="h3"),
                     rx.text(hit.place, size="2", color_scheme="gray"),
                     rx.hstack(
-                        rx.icon("star", size=14, color=rx.color("amber", 9)),
+                        rx.icon("star", size=14, class_name="hit-star"),
                         rx.text(hit.rating, size="2"),
                         rx.text("·", size="2", color_scheme="gray"),
                         rx.text(hit.amenities.join(" · "), size="1", color_scheme="gray"),
@@ -541,23 +547,19 @@ def hit_card(hit: HitCard) -> rx.Component:
                     ),
                     direction="column",
                     spacing="1",
-                    min_width="0",
+                    class_name="hit-main",
                 ),
                 rx.flex(
                     rx.text(hit.price, size="5", weight="bold", class_name="hit-price"),
                     rx.text("per night", size="1", color_scheme="gray"),
                     direction="column",
                     align="end",
-                    flex_shrink="0",
+                    class_name="hit-side",
                 ),
                 justify="between",
                 spacing="3",
             ),
-            width="100%",
-            style={
-                "outline": rx.cond(active, f"2px solid {rx.color('accent', 9)}", "none"),
-                "transition": "outline-color 120ms ease",
-            },
+            class_name="hit-card",
         ),
         href=hit.href,
         underline="none",
