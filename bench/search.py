@@ -275,6 +275,7 @@ def main() -> None:
             migrate(f"sqlite:///{work / 'trinity.db'}")
             local = {**common, "TRINITY_MODE": "local", "TRINITY_DATA_DIR": str(work)}
             measure_api("local, no cache", {**local, "SEARCH_CACHE_TTL_SECONDS": "0"}, queries)
+            measure_api("local, cache", {**local, "SEARCH_CACHE_TTL_SECONDS": "300"}, queries)
         meili.drop()
         embedded.drop()
         engine.dispose()

@@ -1,24 +1,27 @@
 """Redis cache in front of any SearchIndex (the same port, wrapped).
 
-Key = index name + cache version + a digest of the normalized query (the service snaps the viewport
-outward and sorts amenities first, so near-identical map moves share a key). Writes through this
-wrapper (the sync worker's batches, a reindex) bump the version once the index confirmed them, so
-every older entry is unreachable at once; the short TTL sweeps them out of memory.
+Key = index name + a digest of the normalized query (the service snaps the viewport outward and
+sorts amenities first, so near-identical map moves share a key); the entry carries the cache
+version it was computed under. Writes through this wrapper (the sync worker's batches, a reindex)
+bump the version once the index confirmed them, so every older entry stops matching at once; the
+short TTL sweeps them out of memory.
 
-The version is read *before* the index is queried: a result computed from pre-change data is
-stored under the old version and never served after the bump.
+The version is read *before* the index is queried, in the same round trip as the entry: a result
+computed from pre-change data is stored under the old version and never served after the bump.
+A hit costs one round trip (version, entry and a lookup tick pipelined), a miss two; hits are
+counted as lookups minus misses, so the hit path needs no second trip.
 
 Redis trouble never fails a search: the wrapper logs and asks the index directly.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from typing import Any
 
 import redis
 
@@ -44,34 +47,34 @@ class CachedSearch:
     def search(self, query: SearchQuery) -> SearchResult:
         if self.ttl <= 0:
             return self.inner.search(query)
+        key = f"{self.prefix}:q:{query_digest(query)}"
         try:
-            version = _text(self.redis.get(f"{self.prefix}:version")) or "0"
-            key = f"{self.prefix}:q:{version}:{query_digest(query)}"
-            cached = _text(self.redis.get(key))
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(f"{self.prefix}:version").get(key).incr(f"{self.prefix}:lookups")
+                version, cached, _ = pipe.execute()
         except redis.RedisError as error:
             log.warning("search cache unavailable, asking the index: %s", error)
             return self.inner.search(query)
-        if cached is not None:
-            self._count("hits")
-            return _decode(cached)
-        self._count("misses")
+        version = _text(version) or "0"
+        entry = json.loads(_text(cached) or "null")
+        if entry is not None and entry["version"] == version:
+            return _decode(entry)
         result = self.inner.search(query)
         try:
-            self.redis.set(key, _encode(result), ex=self.ttl)
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.set(key, _encode(result, version), ex=self.ttl)
+                pipe.incr(f"{self.prefix}:misses").execute()
         except redis.RedisError as error:
             log.warning("could not store a search result: %s", error)
         return result
 
-    def _count(self, what: str) -> None:
-        # A lost counter tick is not worth failing a search.
-        with contextlib.suppress(redis.RedisError):
-            self.redis.incr(f"{self.prefix}:{what}")
-
     def stats(self) -> dict[str, int]:
-        hits, misses, version = self.redis.mget(  # type: ignore[misc]
-            f"{self.prefix}:hits", f"{self.prefix}:misses", f"{self.prefix}:version"
+        lookups, misses, version = self.redis.mget(  # type: ignore[misc]
+            f"{self.prefix}:lookups", f"{self.prefix}:misses", f"{self.prefix}:version"
         )
-        return {"hits": int(hits or 0), "misses": int(misses or 0), "version": int(version or 0)}
+        misses = int(misses or 0)
+        hits = max(0, int(lookups or 0) - misses)  # a miss in flight is briefly counted as a hit
+        return {"hits": hits, "misses": misses, "version": int(version or 0)}
 
     def count(self) -> int:
         return self.inner.count()
@@ -114,14 +117,14 @@ def _text(value: object) -> str | None:
     return value.decode() if isinstance(value, bytes) else None if value is None else str(value)
 
 
-def _encode(result: SearchResult) -> str:
+def _encode(result: SearchResult, version: str) -> str:
+    hits = [asdict(h) for h in result.hits]
     return json.dumps(
-        {"hits": [asdict(h) for h in result.hits], "total": result.total, "exact": result.exact}
+        {"version": version, "hits": hits, "total": result.total, "exact": result.exact}
     )
 
 
-def _decode(raw: str) -> SearchResult:
-    body = json.loads(raw)
+def _decode(entry: dict[str, Any]) -> SearchResult:
     return SearchResult(
-        hits=[HotelDoc(**h) for h in body["hits"]], total=body["total"], exact=body["exact"]
+        hits=[HotelDoc(**h) for h in entry["hits"]], total=entry["total"], exact=entry["exact"]
     )
