@@ -4,7 +4,7 @@
 // world-atlas) is drawn under the optional tile layer, so without internet the map still shows
 // land, water, markers and attribution. Only moves the user makes are reported as "user" moves:
 // programmatic fits (a new place searched) are reported with user=false.
-import React, { useEffect, useMemo, useRef } from "react";
+import React, { memo, useEffect, useMemo, useRef } from "react";
 import {
   GeoJSON,
   MapContainer,
@@ -173,10 +173,11 @@ function FitController({ fitBounds, fitKey, programmaticAt }) {
   return null;
 }
 
-function PriceMarker({ marker, onMarkerHover, onMarkerClick }) {
+// Memoized: a hover changes `active` on two markers, and only those two re-render.
+const PriceMarker = memo(function PriceMarker({ marker, active, onMarkerHover, onMarkerClick }) {
   const icon = useMemo(
-    () => priceIcon(marker.id, marker.label, marker.active),
-    [marker.id, marker.label, marker.active],
+    () => priceIcon(marker.id, marker.label, active),
+    [marker.id, marker.label, active],
   );
   const handlers = useMemo(
     () => ({
@@ -196,12 +197,12 @@ function PriceMarker({ marker, onMarkerHover, onMarkerClick }) {
       position={[marker.lat, marker.lng]}
       icon={icon}
       title={marker.title || marker.label}
-      zIndexOffset={marker.active ? 1000 : 0}
+      zIndexOffset={active ? 1000 : 0}
       eventHandlers={handlers}
       keyboard={Boolean(onMarkerClick)}
     />
   );
-}
+});
 
 export function TrinityMap({
   center = [38.72, -9.14],
@@ -210,6 +211,7 @@ export function TrinityMap({
   fitBounds = null,
   fitKey = 0,
   markers = [],
+  activeId = 0,
   tileUrl = "",
   tileAttribution = "",
   onViewport,
@@ -250,6 +252,7 @@ export function TrinityMap({
           <PriceMarker
             key={marker.id}
             marker={marker}
+            active={activeId !== 0 && marker.id === activeId}
             onMarkerHover={onMarkerHover}
             onMarkerClick={onMarkerClick}
           />

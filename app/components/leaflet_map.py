@@ -32,7 +32,6 @@ class MapMarker(TypedDict):
     lng: float
     label: str  # what the marker shows, e.g. "€95"
     title: str  # its accessible name, e.g. "Alfama Riverside, €95 a night"
-    active: bool  # highlighted (its card is hovered)
 
 
 class Viewport(TypedDict):
@@ -64,6 +63,9 @@ class TrinityMap(rx.NoSSRComponent):
     fit_bounds: rx.Var[list[list[float]]]
     fit_key: rx.Var[int]
     markers: rx.Var[list[dict[str, Any]]]  # MapMarker dicts
+    # The highlighted marker's id (0: none), apart from `markers` so a hover sends one number,
+    # not the whole marker list.
+    active_id: rx.Var[int]
     tile_url: rx.Var[str]
     tile_attribution: rx.Var[str]
     label: rx.Var[str]

@@ -102,7 +102,6 @@ class HotelState(rx.State):
                 "lng": self.hotel.lng,
                 "label": label,
                 "title": self.hotel.name,
-                "active": True,
             }
         ]
 
@@ -321,6 +320,7 @@ def location_section() -> rx.Component:
             center=[HotelState.hotel.lat, HotelState.hotel.lng],
             zoom=13,
             markers=HotelState.map_marker,
+            active_id=HotelState.hotel.id,
             label="Map of the hotel's location",
             height="16rem",
             width="100%",

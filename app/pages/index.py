@@ -126,6 +126,8 @@ class SearchState(rx.State):
 
     @rx.var
     def markers(self) -> list[dict[str, Any]]:
+        # No `active` here: the map takes hovered_id as active_id, as reading it here would
+        # resend every marker on each hover.
         return [
             {
                 "id": hit.id,
@@ -133,7 +135,6 @@ class SearchState(rx.State):
                 "lng": hit.lng,
                 "label": hit.price,
                 "title": f"{hit.name}, {hit.price} a night",
-                "active": hit.id == self.hovered_id,
             }
             for hit in self.hits
         ]
@@ -653,6 +654,7 @@ def search_map() -> rx.Component:
             fit_bounds=SearchState.fit_bounds,
             fit_key=SearchState.fit_key,
             markers=SearchState.markers,
+            active_id=SearchState.hovered_id,
             badge=SearchState.map_badge,
             label="Map of the results: move it to search that area",
             on_viewport=SearchState.set_viewport.debounce(VIEWPORT_DEBOUNCE_MS),

@@ -52,6 +52,8 @@ def test_hotel_page_shows_the_stay_and_holds_a_room(stack: Stack, page: Page, br
     expect(page.locator(f"#available-{room_id}")).to_have_text("3 of 3 free")
     expect(page.locator(f"#total-{room_id}")).to_have_text("€240 total for 2 nights")
     expect(page.locator(".trinity-price-marker")).to_have_text("from €120")
+    # The page's one hotel is highlighted on its map.
+    expect(page.locator(".trinity-price-marker")).to_have_class(re.compile(r"\bis-active\b"))
 
     three_nights = check_in + timedelta(days=3)
     page.get_by_label("Check-out").fill(three_nights.isoformat())
