@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -77,6 +78,16 @@ def install(api: FastAPI) -> None:
             503,
             "unavailable",
             "Booking is briefly unavailable (lock service down); nothing was changed. Please retry.",
+        )
+
+    @api.exception_handler(sqlalchemy.exc.OperationalError)
+    @api.exception_handler(sqlalchemy.exc.TimeoutError)
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        # Also the one request that meets a connection the server dropped (e.g. a restart): the
+        # pool is discarded then, and the retry gets fresh connections.
+        log.warning("database unavailable: %s", exc)
+        return error_response(
+            503, "unavailable", "The database is briefly unreachable. Please retry in a moment."
         )
 
     @api.exception_handler(Exception)
