@@ -132,38 +132,30 @@ def sql_filters(query: SearchQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(where) or "TRUE", params
 
 
-def postgres_scan(engine: Engine) -> Callable[[SearchQuery], object]:
+def _postgres_top20(engine: Engine, source: str) -> Callable[[SearchQuery], object]:
+    """The cheapest 20 ids of `source` (a FROM .. WHERE <viewport> using :s :n :w :e)."""
+
     def run(query: SearchQuery) -> object:
         box = query.bbox
         assert box is not None
         extra, params = sql_filters(query)
         with engine.connect() as conn:
             return conn.execute(
-                text(
-                    "SELECT id FROM bench_docs WHERE lat BETWEEN :s AND :n AND lng BETWEEN :w AND :e "
-                    f"AND {extra} ORDER BY price_min, id LIMIT 20"
-                ),
+                text(f"SELECT id FROM {source} AND {extra} ORDER BY price_min, id LIMIT 20"),
                 {"s": box.sw_lat, "n": box.ne_lat, "w": box.sw_lng, "e": box.ne_lng, **params},
             ).all()
 
     return run
+
+
+def postgres_scan(engine: Engine) -> Callable[[SearchQuery], object]:
+    return _postgres_top20(
+        engine, "bench_docs WHERE lat BETWEEN :s AND :n AND lng BETWEEN :w AND :e"
+    )
 
 
 def postgis_gist(engine: Engine) -> Callable[[SearchQuery], object]:
-    def run(query: SearchQuery) -> object:
-        box = query.bbox
-        assert box is not None
-        extra, params = sql_filters(query)
-        with engine.connect() as conn:
-            return conn.execute(
-                text(
-                    "SELECT id FROM bench_geo WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326) "
-                    f"AND {extra} ORDER BY price_min, id LIMIT 20"
-                ),
-                {"s": box.sw_lat, "n": box.ne_lat, "w": box.sw_lng, "e": box.ne_lng, **params},
-            ).all()
-
-    return run
+    return _postgres_top20(engine, "bench_geo WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
 
 
 def sqlite_scan(path: Path) -> Callable[[SearchQuery], object]:
