@@ -138,3 +138,26 @@ def layout(*children: rx.Component, wide: bool = False) -> rx.Component:
         min_height="100vh",
         background_color=rx.color("gray", 1),
     )
+
+
+def listing_card(
+    details: list[rx.Component], actions: list[rx.Component], **props: object
+) -> rx.Component:
+    """A card of a listed item: its details on the left, its price and actions on the right
+    (stacked on phones)."""
+    return rx.card(
+        rx.flex(
+            rx.flex(*details, direction="column", spacing="1"),
+            rx.flex(
+                *actions,
+                direction="column",
+                align=rx.breakpoints(initial="start", sm="end"),
+                spacing="2",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            justify="between",
+            spacing="3",
+        ),
+        width="100%",
+        **props,
+    )

@@ -16,7 +16,7 @@ import reflex as rx
 
 from app.browser import replace_url
 from app.components.forms import error_callout
-from app.components.layout import layout
+from app.components.layout import layout, listing_card
 from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
 from app.format import amenity_icon, amenity_label, money, nights_label, parse_date, parse_int
@@ -354,48 +354,37 @@ def availability_text(room: RoomRow) -> rx.Component:
 
 
 def room_card(room: RoomRow) -> rx.Component:
-    return rx.card(
-        rx.flex(
-            rx.flex(
-                rx.heading(room.name, size="4", as_="h3"),
-                rx.text("Sleeps ", room.capacity, size="2", color_scheme="gray"),
-                availability_text(room),
-                direction="column",
-                spacing="1",
+    return listing_card(
+        [
+            rx.heading(room.name, size="4", as_="h3"),
+            rx.text("Sleeps ", room.capacity, size="2", color_scheme="gray"),
+            availability_text(room),
+        ],
+        [
+            rx.text(
+                rx.text.strong(room.price),
+                " / night",
+                size="3",
+                id="price-" + room.id.to_string(),
             ),
-            rx.flex(
-                rx.text(
-                    rx.text.strong(room.price),
-                    " / night",
-                    size="3",
-                    id="price-" + room.id.to_string(),
-                ),
-                rx.text(
-                    room.total,
-                    " total for ",
-                    HotelState.nights_text,
-                    size="2",
-                    color_scheme="gray",
-                    id="total-" + room.id.to_string(),
-                ),
-                rx.button(
-                    rx.cond(room.pending, "Reserving…", "Reserve"),
-                    on_click=HotelState.reserve(room.id),
-                    disabled=(room.available <= 0) | room.pending,
-                    loading=room.pending,
-                    size="3",
-                    aria_label="Reserve " + room.name,
-                ),
-                direction="column",
-                align=rx.breakpoints(initial="start", sm="end"),
-                spacing="2",
+            rx.text(
+                room.total,
+                " total for ",
+                HotelState.nights_text,
+                size="2",
+                color_scheme="gray",
+                id="total-" + room.id.to_string(),
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            justify="between",
-            spacing="3",
-        ),
+            rx.button(
+                rx.cond(room.pending, "Reserving…", "Reserve"),
+                on_click=HotelState.reserve(room.id),
+                disabled=(room.available <= 0) | room.pending,
+                loading=room.pending,
+                size="3",
+                aria_label="Reserve " + room.name,
+            ),
+        ],
         id="room-" + room.id.to_string(),
-        width="100%",
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from app.components.layout import layout
+from app.components.layout import layout, listing_card
 from app.format import long_date, money, nights_label, short_datetime
 from app.state import AuthState, call
 from backend.errors import NotFound, TrinityError
@@ -179,57 +179,46 @@ def cancel_button(trip: TripRow) -> rx.Component:
 
 
 def trip_card(trip: TripRow) -> rx.Component:
-    return rx.card(
-        rx.flex(
-            rx.flex(
-                rx.hstack(
-                    rx.link(
-                        rx.heading(trip.hotel_name, size="4", as_="h2"),
-                        href="/hotel/" + trip.hotel_id.to_string(),
-                        color_scheme="gray",
-                        high_contrast=True,
-                    ),
-                    status_badge(trip),
-                    align="center",
-                    spacing="3",
-                    wrap="wrap",
+    return listing_card(
+        [
+            rx.hstack(
+                rx.link(
+                    rx.heading(trip.hotel_name, size="4", as_="h2"),
+                    href="/hotel/" + trip.hotel_id.to_string(),
+                    color_scheme="gray",
+                    high_contrast=True,
                 ),
-                rx.text(trip.room_name, " · ", trip.guests, " guests · ", trip.city, size="2"),
-                rx.text(trip.dates, size="2", color_scheme="gray"),
-                rx.cond(trip.note != "", rx.text(trip.note, size="2", color=rx.color("amber", 11))),
-                direction="column",
-                spacing="1",
+                status_badge(trip),
+                align="center",
+                spacing="3",
+                wrap="wrap",
             ),
-            rx.flex(
-                rx.text(rx.text.strong(trip.total), " total", size="3"),
-                rx.hstack(
-                    rx.cond(
-                        trip.status == "held",
-                        rx.button(
-                            rx.link(
-                                "Pay now", href="/checkout/" + trip.id.to_string(), underline="none"
-                            ),
-                            as_child=True,
-                        ),
-                    ),
+            rx.text(trip.room_name, " · ", trip.guests, " guests · ", trip.city, size="2"),
+            rx.text(trip.dates, size="2", color_scheme="gray"),
+            rx.cond(trip.note != "", rx.text(trip.note, size="2", color=rx.color("amber", 11))),
+        ],
+        [
+            rx.text(rx.text.strong(trip.total), " total", size="3"),
+            rx.hstack(
+                rx.cond(
+                    trip.status == "held",
                     rx.button(
-                        rx.link("Details", href="/trips/" + trip.id.to_string(), underline="none"),
+                        rx.link(
+                            "Pay now", href="/checkout/" + trip.id.to_string(), underline="none"
+                        ),
                         as_child=True,
-                        variant="outline",
                     ),
-                    rx.cond(trip.cancellable, cancel_button(trip)),
-                    spacing="2",
                 ),
-                direction="column",
-                align=rx.breakpoints(initial="start", sm="end"),
+                rx.button(
+                    rx.link("Details", href="/trips/" + trip.id.to_string(), underline="none"),
+                    as_child=True,
+                    variant="outline",
+                ),
+                rx.cond(trip.cancellable, cancel_button(trip)),
                 spacing="2",
             ),
-            direction=rx.breakpoints(initial="column", sm="row"),
-            justify="between",
-            spacing="3",
-        ),
+        ],
         id="trip-" + trip.id.to_string(),
-        width="100%",
     )
 
 
