@@ -75,11 +75,17 @@ class HotelDoc:
     max_capacity: int
 
 
+# Engines count hits exhaustively up to this many (Meilisearch's maxTotalHits); above it a
+# result says total == TOTAL_CAP, exact False. Counting every hit of a region-sized viewport at 1M
+# hotels costs more than finding the page.
+TOTAL_CAP = 1000
+
+
 @dataclass
 class SearchResult:
     hits: list[HotelDoc]
-    total: int
-    exact: bool = True  # False when the engine capped its count (Meilisearch's maxTotalHits)
+    total: int  # min(hits, TOTAL_CAP)
+    exact: bool = True  # total < TOTAL_CAP: the count was not capped
 
 
 Progress = Callable[[int], None]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from modes import MODES
@@ -15,6 +16,7 @@ from modes import MODES
 from backend.search.embedded import EmbeddedIndex
 from backend.search.meili import MeiliIndex
 from backend.search.port import (
+    TOTAL_CAP,
     WORLD,
     BoundingBox,
     HotelDoc,
@@ -153,8 +155,64 @@ def test_pagination_is_a_partition_with_an_exact_total(engine: SearchIndex) -> N
         pages += [h.id for h in result.hits]
     assert pages == everything
     assert ids(engine, sort=Sort.PRICE_ASC, limit=3, offset=2) == everything[2:5]
-    assert ids(engine, sort=Sort.PRICE_ASC, limit=5, offset=8) == []
+    past_the_end = engine.search(SearchQuery(sort=Sort.PRICE_ASC, limit=5, offset=8))
+    assert past_the_end.hits == [] and past_the_end.total == 8
     assert ids(engine, limit=3) == [1, 2, 3]  # relevance without text: stable id order
+
+
+# A crowded viewport far from the others: more hits than engines count exhaustively.
+CROWD_BOX = BoundingBox(ne_lat=-59.0, ne_lng=-99.0, sw_lat=-60.0, sw_lng=-100.0)
+CROWD = [
+    doc(
+        10_000 + i,
+        -60.0 + (i % 40) * 0.02,
+        -100.0 + (i // 40) * 0.02,
+        100 + i % 250,  # ties on price: the id breaks them
+        rating=1.0 + (i % 41) / 10,
+        amenities=["wifi"] + ["onsen"] * (i < TOTAL_CAP - 1) + ["hammam"] * (i < TOTAL_CAP),
+    )
+    for i in range(TOTAL_CAP + 10)
+]
+
+
+@pytest.fixture
+def crowd(engine: SearchIndex) -> Iterator[SearchIndex]:
+    engine.upsert(CROWD)
+    yield engine
+    engine.delete([d.id for d in CROWD])
+
+
+def test_totals_are_exact_below_the_cap_and_capped_above(crowd: SearchIndex) -> None:
+    everything = crowd.search(SearchQuery(bbox=CROWD_BOX))
+    assert (everything.total, everything.exact) == (TOTAL_CAP, False)
+    one_short = crowd.search(SearchQuery(bbox=CROWD_BOX, amenities=("onsen",)))
+    assert (one_short.total, one_short.exact) == (TOTAL_CAP - 1, True)
+    exactly = crowd.search(SearchQuery(bbox=CROWD_BOX, amenities=("hammam",)))
+    assert (exactly.total, exactly.exact) == (TOTAL_CAP, False)
+    cheap = crowd.search(SearchQuery(bbox=CROWD_BOX, max_price=101))
+    assert (cheap.total, cheap.exact) == (10, True)  # prices 100 and 101, 5 times each
+
+
+def test_a_crowded_viewport_pages_in_order(crowd: SearchIndex) -> None:
+    def expected(key: Callable[[HotelDoc], Any], offset: int = 0) -> list[int]:
+        ordered = sorted(CROWD, key=key)
+        return [d.id for d in ordered[offset : offset + 20]]
+
+    box = CROWD_BOX
+    assert ids(crowd, bbox=box, sort=Sort.PRICE_ASC) == expected(lambda d: (d.price_min, d.id))
+    assert ids(crowd, bbox=box, sort=Sort.PRICE_ASC, offset=40) == expected(
+        lambda d: (d.price_min, d.id), 40
+    )
+    assert ids(crowd, bbox=box, sort=Sort.PRICE_DESC) == expected(lambda d: (-d.price_min, d.id))
+    assert ids(crowd, bbox=box, sort=Sort.RATING_DESC) == expected(lambda d: (-d.rating, d.id))
+    assert ids(crowd, bbox=box, offset=7) == expected(lambda d: d.id, 7)
+    last = crowd.search(SearchQuery(bbox=box, amenities=("onsen",), limit=10, offset=990))
+    assert [h.id for h in last.hits] == [d.id for d in CROWD[990 : TOTAL_CAP - 1]]
+    assert (last.total, last.exact) == (TOTAL_CAP - 1, True)
+    spa = [d for d in CROWD[:TOTAL_CAP] if d.price_min >= 300]  # the ones with "hammam"
+    expensive_first = [d.id for d in sorted(spa, key=lambda d: (-d.price_min, d.id))][:20]
+    query = {"bbox": box, "amenities": ("hammam",), "min_price": 300, "sort": Sort.PRICE_DESC}
+    assert ids(crowd, **query) == expensive_first
 
 
 def test_upsert_replaces_and_delete_removes(engine: SearchIndex) -> None:
