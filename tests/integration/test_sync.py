@@ -28,6 +28,8 @@ from backend.search.port import SearchQuery
 from backend.search.sync import (
     Position,
     SyncState,
+    all_documents,
+    documents_for,
     load_checkpoint,
     pending_changes,
     prune,
@@ -263,6 +265,21 @@ def test_a_late_commit_behind_the_checkpoint_is_not_lost(mode: str, ctx: Context
     settle(ctx, state)
     assert checkpoint(ctx) > position
     assert ctx.search.count() == 2
+
+
+def test_all_documents_pages_every_bookable_hotel_once_in_id_order(ctx: Context) -> None:
+    ids = [insert_hotel_sql(ctx, f"Page {n}", price=f"{60 + n}.00") for n in range(7)]
+    with ctx.engine.begin() as conn:  # no room type left: not bookable, not searchable
+        conn.execute(text("DELETE FROM room_types WHERE hotel_id = :h"), {"h": ids[3]})
+    pages = list(all_documents(ctx.engine, batch=2))
+    bookable = [i for i in ids if i != ids[3]]
+    assert [len(page) for page in pages] == [2, 2, 2]
+    with ctx.engine.connect() as conn:
+        docs, gone = documents_for(conn, ids)
+    assert [d for page in pages for d in page] == sorted(docs, key=lambda d: d.id)
+    assert gone == [ids[3]]
+    assert [d.id for page in pages for d in page] == bookable
+    assert [d.price_min for page in pages for d in page] == [60.0, 61.0, 62.0, 64.0, 65.0, 66.0]
 
 
 def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:
