@@ -24,12 +24,14 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from backend.bootstrap import Context, build_context
@@ -40,6 +42,7 @@ from backend.models import (
     BookingStatus,
     Order,
     OrderEvent,
+    OrderStatus,
     OutboxMessage,
     ProcessedMessage,
 )
@@ -66,6 +69,49 @@ class Result:
     p95_ms: float
     outcomes: Counter[str]
     invariants: str
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(ctx: Context, database: str) -> dict[str, list[int]]:
+    """The database's Postgres backends, and the Redis and RabbitMQ servers (shared: approximate)."""
+    with transaction(ctx.engine) as session:
+        backends = session.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :db"), {"db": database}
+        )
+        pids: dict[str, list[int]] = {"postgres": [int(pid) for (pid,) in backends]}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with suppress(OSError):
+                comm = (proc / "comm").read_text().strip()
+                if comm in ("redis-server", "beam.smp"):
+                    pids.setdefault(comm, []).append(int(proc.name))
+    return pids
+
+
+def _cpu_by_role(ctx: Context, database: str, roles: dict[str, int]) -> dict[str, float]:
+    by_pid = {role: _cpu_seconds(pid) for role, pid in roles.items()}
+    for role, pids in _server_pids(ctx, database).items():
+        by_pid |= {f"{role}:{pid}": _cpu_seconds(pid) for pid in pids}
+    return by_pid
+
+
+def _cpu_report(before: dict[str, float], after: dict[str, float], sagas: int) -> str:
+    """ms of CPU per saga per role over the measured window (Postgres backends summed)."""
+    spent: dict[str, float] = {}
+    for key, seconds in after.items():
+        role = key.split(":")[0]
+        spent[role] = spent.get(role, 0.0) + seconds - before.get(key, 0.0)
+    ranked = sorted(spent.items(), key=lambda item: -item[1])
+    parts = [f"{role} {1000 * s / sagas:.1f}" for role, s in ranked]
+    return f"{', '.join(parts)}; total {1000 * sum(spent.values()) / sagas:.1f}"
 
 
 def _redis_db(url: str, db: int) -> str:
@@ -154,7 +200,7 @@ def _spawn(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes
 
 
 def profile_role(out: Path, argv: list[str]) -> None:
-    """Run `trinity <argv>` with every thread under cProfile; merged stats go to `out` at exit.
+    """Run `trinity <argv>` with every thread under cProfile (CPU time); stats go to `out` at exit.
 
     Read them with `python -c "import pstats; pstats.Stats('X.prof').sort_stats('tottime').print_stats(30)"`.
     """
@@ -165,7 +211,7 @@ def profile_role(out: Path, argv: list[str]) -> None:
         run = thread.run  # a subclass's own run (dramatiq's threads override it)
 
         def profiled_run() -> None:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time)  # CPU, not waits for I/O or the GIL
             profiles.append(profile)
             profile.enable()
             try:
@@ -177,7 +223,7 @@ def profile_role(out: Path, argv: list[str]) -> None:
         original_start(thread)
 
     threading.Thread.start = profiled_start  # type: ignore[method-assign, assignment]
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     profiles.append(main)
     main.enable()
     try:
@@ -198,6 +244,7 @@ def run_once(
     logs: Path,
     profile: bool = False,
     scale: dict[str, int] | None = None,
+    rate: float = 0.0,
 ) -> Result:
     _, redis_url = require_full_mode_env()
     bench_redis = _redis_db(redis_url, 13)  # the benchmark's own db: the gateway ledger starts at 0
@@ -217,15 +264,22 @@ def run_once(
             "BROKER_QUEUE_PREFIX": settings.broker_queue_prefix, "RELAY_POLL_SECONDS": "0.5",
             **({PROFILE_ENV: "1"} if profile else {}),
         }  # fmt: skip
-        processes = [_spawn(env, "relay", log=logs / f"{broker}-relay.log")]
-        processes += [
-            _spawn(env, "worker", "-q", q, log=logs / f"{broker}-{q}-{n}.log")
+        roles = {"relay": _spawn(env, "relay", log=logs / f"{broker}-relay.log")}
+        roles |= {
+            f"{q}-{n}": _spawn(env, "worker", "-q", q, log=logs / f"{broker}-{q}-{n}.log")
             for q in ("payments", "inventory", "orders")
             for n in range((scale or {}).get(q, 1))
-        ]
+        }
+        processes = list(roles.values())
+        pids = {"client": os.getpid()} | {role: p.pid for role, p in roles.items()}
         try:
             time.sleep(8)  # let the processes import and connect before the clock starts
-            return _measure(ctx, broker, normal, lates, user_id, decline)
+            cpu = _cpu_by_role(ctx, name, pids)
+            result = _measure(ctx, broker, normal, lates, user_id, decline, rate)
+            print(
+                f"{broker}: CPU ms per saga: {_cpu_report(cpu, _cpu_by_role(ctx, name, pids), result.sagas)}"
+            )
+            return result
         finally:
             for process in processes:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -243,6 +297,7 @@ def _measure(
     lates: list[Booking],
     user_id: int,
     decline: float,
+    rate: float,
 ) -> Result:
     declined_every = round(1 / decline) if decline else 0
     jobs = [
@@ -252,8 +307,10 @@ def _measure(
     jobs += [(b, OK_CARD, True) for b in lates]
     jobs.sort(key=lambda job: hash(job[0].id))  # interleave the late ones
 
-    def pay(job: tuple[Booking, str, bool]) -> int:
-        booking, card, lose = job
+    def pay(numbered: tuple[int, tuple[Booking, str, bool]]) -> int:
+        i, (booking, card, lose) = numbered
+        if rate:  # an open-loop client: checkout i starts at i / rate, whatever came before
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
         order = checkout(ctx, CheckoutRequest(user_id, booking.id or 0, card))
         if lose and not _lose_hold(ctx, booking):
             raced.append(order.id or 0)
@@ -262,17 +319,22 @@ def _measure(
     raced: list[int] = []
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
-        order_ids = list(pool.map(pay, jobs))
+        order_ids = list(pool.map(pay, enumerate(jobs)))
     print(f"{broker}: {len(order_ids)} checkouts in {time.monotonic() - started:.2f} s", flush=True)
     if raced:
         print(f"{broker}: {len(raced)} late-hold sagas re-reserved their room before the rival")
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+    open_statuses = [s for s in OrderStatus if not is_terminal(s)]
+    while time.monotonic() < deadline:  # a cheap count: the poll must not load the system
         with transaction(ctx.engine) as session:
-            orders = session.exec(select(Order)).all()
-        if all(is_terminal(o.status) for o in orders):
+            left = session.exec(
+                select(func.count()).where(col(Order.status).in_(open_statuses))
+            ).one()
+        if not left:
             break
         time.sleep(0.2)
+    with transaction(ctx.engine) as session:
+        orders = session.exec(select(Order)).all()
     latencies = [(o.updated_at - o.created_at).total_seconds() * 1000 for o in orders]
     first = min(o.created_at for o in orders)
     last = max(o.updated_at for o in orders)
@@ -343,6 +405,12 @@ def main() -> None:
     parser.add_argument("--late", type=float, default=0.05)
     parser.add_argument("--brokers", default="rabbitmq,redis")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offer checkouts at this many per second (default: as fast as 8 threads can)",
+    )
+    parser.add_argument(
         "--scale",
         default="",
         help="worker processes per queue, like `docker compose --scale`: payments=2,orders=2",
@@ -359,7 +427,9 @@ def main() -> None:
     logs = ROOT / ".run" / "bench-saga"
     logs.mkdir(parents=True, exist_ok=True)
     results = [
-        run_once(b, urls[b], args.sagas, args.declines, args.late, logs, args.profile, scale)
+        run_once(
+            b, urls[b], args.sagas, args.declines, args.late, logs, args.profile, scale, args.rate
+        )
         for b in args.brokers.split(",")
     ]
     print(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -132,7 +132,17 @@ def emit(session: Session, *events: Event) -> None:
     session.execute(_OUTBOX_INSERT, rows)
 
 
-def envelope(row: OutboxMessage) -> dict[str, Any]:
+class OutboxRow(Protocol):
+    """An outbox row: the ORM model or a Core row of its columns (what the relay reads)."""
+
+    id: int | None
+    event_type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    message_id: str | None
+
+
+def envelope(row: OutboxRow) -> dict[str, Any]:
     occurred: datetime = row.created_at
     return {
         "message_id": row.message_id or f"outbox-{row.id}",

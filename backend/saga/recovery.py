@@ -26,7 +26,7 @@ from backend.db import transaction
 from backend.models import Order, OrderStatus
 from backend.payments.gateway import GatewayUnavailable
 from backend.saga.consumer import saga_transaction
-from backend.saga.orders import resolve_stuck_order
+from backend.saga.orders import locked_order, resolve_stuck_order
 from backend.saga.payments import charge_key
 
 log = logging.getLogger("trinity.sweeper")
@@ -53,9 +53,7 @@ def resolve_stuck_orders(ctx: Context, *, batch: int = 100) -> int:
             log.warning("order %s: gateway unavailable (%s); next sweep", order_id, error)
             continue
         with saga_transaction(ctx) as session:
-            order = session.exec(
-                select(Order).where(Order.id == order_id).with_for_update()
-            ).first()
+            order = locked_order(session, order_id or 0)
             if order is None or order.status not in STUCK or order.updated_at >= cutoff:
                 continue  # the saga moved it meanwhile
             before = order.status
