@@ -24,14 +24,13 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from backend.bootstrap import Context, build_context
@@ -54,6 +53,7 @@ from backend.services.checkout import CheckoutRequest, checkout
 from backend.services.hotels import RoomTypeSpec, create_hotel
 from backend.settings import Mode, Settings
 from bench.common import fresh_database, percentile, require_full_mode_env
+from bench.cpu import cpu_by_role, cpu_report
 
 ROOT = Path(__file__).resolve().parents[1]
 OK_CARD, DECLINED_CARD = "4242424242424242", "4000000000000002"
@@ -69,49 +69,6 @@ class Result:
     p95_ms: float
     outcomes: Counter[str]
     invariants: str
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_pids(ctx: Context, database: str) -> dict[str, list[int]]:
-    """The database's Postgres backends, and the Redis and RabbitMQ servers (shared: approximate)."""
-    with transaction(ctx.engine) as session:
-        backends = session.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = :db"), {"db": database}
-        )
-        pids: dict[str, list[int]] = {"postgres": [int(pid) for (pid,) in backends]}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with suppress(OSError):
-                comm = (proc / "comm").read_text().strip()
-                if comm in ("redis-server", "beam.smp"):
-                    pids.setdefault(comm, []).append(int(proc.name))
-    return pids
-
-
-def _cpu_by_role(ctx: Context, database: str, roles: dict[str, int]) -> dict[str, float]:
-    by_pid = {role: _cpu_seconds(pid) for role, pid in roles.items()}
-    for role, pids in _server_pids(ctx, database).items():
-        by_pid |= {f"{role}:{pid}": _cpu_seconds(pid) for pid in pids}
-    return by_pid
-
-
-def _cpu_report(before: dict[str, float], after: dict[str, float], sagas: int) -> str:
-    """ms of CPU per saga per role over the measured window (Postgres backends summed)."""
-    spent: dict[str, float] = {}
-    for key, seconds in after.items():
-        role = key.split(":")[0]
-        spent[role] = spent.get(role, 0.0) + seconds - before.get(key, 0.0)
-    ranked = sorted(spent.items(), key=lambda item: -item[1])
-    parts = [f"{role} {1000 * s / sagas:.1f}" for role, s in ranked]
-    return f"{', '.join(parts)}; total {1000 * sum(spent.values()) / sagas:.1f}"
 
 
 def _redis_db(url: str, db: int) -> str:
@@ -274,10 +231,10 @@ def run_once(
         pids = {"client": os.getpid()} | {role: p.pid for role, p in roles.items()}
         try:
             time.sleep(8)  # let the processes import and connect before the clock starts
-            cpu = _cpu_by_role(ctx, name, pids)
+            cpu = cpu_by_role(ctx.engine, name, pids)
             result = _measure(ctx, broker, normal, lates, user_id, decline, rate)
             print(
-                f"{broker}: CPU ms per saga: {_cpu_report(cpu, _cpu_by_role(ctx, name, pids), result.sagas)}"
+                f"{broker}: CPU ms per saga: {cpu_report(cpu, cpu_by_role(ctx.engine, name, pids), result.sagas)}"
             )
             return result
         finally:
