@@ -4,7 +4,11 @@
 // world-atlas) is drawn under the optional tile layer, so without internet the map still shows
 // land, water, markers and attribution. Only moves the user makes are reported as "user" moves:
 // programmatic fits (a new place searched) are reported with user=false.
-import React, { memo, useEffect, useMemo, useRef } from "react";
+//
+// The highlighted marker lives here, in the browser: hovering or focusing a marker, or a card of
+// the linked list (`linkedListId`: an element whose `[data-hotel-id]` descendants are the cards),
+// highlights both, with no round trip to the server. The card gets `data-active="true"`.
+import React, { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   GeoJSON,
   MapContainer,
@@ -74,13 +78,13 @@ function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function priceIcon(id, label, active) {
+function priceIcon(id, label) {
   return L.divIcon({
     className: "trinity-marker-wrap",
     iconSize: null,
-    html: `<span class="trinity-price-marker${active ? " is-active" : ""}" data-hotel-id="${escapeHtml(
-      id,
-    )}">${escapeHtml(label)}</span>`,
+    html: `<span class="trinity-price-marker" data-hotel-id="${escapeHtml(id)}">${escapeHtml(
+      label,
+    )}</span>`,
   });
 }
 
@@ -173,16 +177,66 @@ function FitController({ fitBounds, fitKey, programmaticAt }) {
   return null;
 }
 
-// Memoized: a hover changes `active` on two markers, and only those two re-render.
-const PriceMarker = memo(function PriceMarker({ marker, active, onMarkerHover, onMarkerClick }) {
-  const icon = useMemo(
-    () => priceIcon(marker.id, marker.label, active),
-    [marker.id, marker.label, active],
-  );
+function hotelIdOf(element) {
+  const id = element ? element.getAttribute("data-hotel-id") : null;
+  return Number(id) || 0;
+}
+
+function useLinkedList(listId, setHoverId) {
+  // Cards may mount, unmount and re-render at any time: listen on the document and look the
+  // card up from the event (mouseover/out and focusin/out bubble; mouseenter does not).
+  useEffect(() => {
+    if (!listId) return undefined;
+    const cardId = (node) => {
+      const card = node instanceof Element ? node.closest("[data-hotel-id]") : null;
+      const list = card && document.getElementById(listId);
+      return list && list.contains(card) ? hotelIdOf(card) : 0;
+    };
+    const enter = (e) => {
+      const id = cardId(e.target);
+      if (id && id !== cardId(e.relatedTarget)) setHoverId(id);
+    };
+    const leave = (e) => {
+      const id = cardId(e.target);
+      if (id && id !== cardId(e.relatedTarget)) setHoverId(0);
+    };
+    const events = { mouseover: enter, focusin: enter, mouseout: leave, focusout: leave };
+    for (const [name, handler] of Object.entries(events)) document.addEventListener(name, handler);
+    return () => {
+      for (const [name, handler] of Object.entries(events)) {
+        document.removeEventListener(name, handler);
+      }
+    };
+  }, [listId, setHoverId]);
+}
+
+function useCardHighlight(listId, activeId, markers) {
+  // React does not own `data-active` on the cards, so a re-rendered list keeps no stale mark:
+  // it is set again after every change of the highlight or of the results.
+  useEffect(() => {
+    const list = listId && document.getElementById(listId);
+    if (!list) return;
+    for (const card of list.querySelectorAll("[data-active]")) card.removeAttribute("data-active");
+    const card = activeId && list.querySelector(`[data-hotel-id="${activeId}"]`);
+    if (card) card.setAttribute("data-active", "true");
+  }, [listId, activeId, markers]);
+}
+
+// Memoized: a hover changes `active` on two markers, and only those two re-render. The highlight
+// is a class on the marker's element, not a new icon: Leaflet replaces a marker's element on a
+// new icon, and a click whose press and release straddle that would be lost.
+const PriceMarker = memo(function PriceMarker({ marker, active, onHover, onMarkerClick }) {
+  const ref = useRef(null);
+  const icon = useMemo(() => priceIcon(marker.id, marker.label), [marker.id, marker.label]);
+  useEffect(() => {
+    const element = ref.current && ref.current.getElement();
+    const price = element && element.querySelector(".trinity-price-marker");
+    if (price) price.classList.toggle("is-active", active);
+  }, [icon, active]);
   const handlers = useMemo(
     () => ({
-      mouseover: () => onMarkerHover && onMarkerHover(marker.id),
-      mouseout: () => onMarkerHover && onMarkerHover(0),
+      mouseover: () => onHover(marker.id),
+      mouseout: () => onHover(0),
       click: () => onMarkerClick && onMarkerClick(marker.id),
       keypress: (e) => {
         if (e.originalEvent && e.originalEvent.key === "Enter" && onMarkerClick) {
@@ -190,10 +244,11 @@ const PriceMarker = memo(function PriceMarker({ marker, active, onMarkerHover, o
         }
       },
     }),
-    [marker.id, onMarkerHover, onMarkerClick],
+    [marker.id, onHover, onMarkerClick],
   );
   return (
     <Marker
+      ref={ref}
       position={[marker.lat, marker.lng]}
       icon={icon}
       title={marker.title || marker.label}
@@ -212,10 +267,10 @@ export function TrinityMap({
   fitKey = 0,
   markers = [],
   activeId = 0,
+  linkedListId = "",
   tileUrl = "",
   tileAttribution = "",
   onViewport,
-  onMarkerHover,
   onMarkerClick,
   label = "Map",
   badge = "",
@@ -225,6 +280,17 @@ export function TrinityMap({
 }) {
   useStyleSheet();
   const programmaticAt = useRef(0);
+  // What the pointer or the keyboard is on (0: nothing); the page's own activeId otherwise.
+  const [hoverId, setHoverId] = useState(0);
+  const active = hoverId || activeId;
+  useLinkedList(linkedListId, setHoverId);
+  useCardHighlight(linkedListId, active, markers);
+  // Markers are focusable (Tab): a focused marker highlights like a hovered one.
+  const markerFocus = useCallback((e) => {
+    if (!e.target.classList.contains("leaflet-marker-icon")) return;
+    const marker = e.target.querySelector("[data-hotel-id]");
+    setHoverId(e.type === "focus" ? hotelIdOf(marker) : 0);
+  }, []);
   const initial = toBounds(bounds);
   const attribution = [tileUrl ? tileAttribution : "", OUTLINE_ATTRIBUTION]
     .filter(Boolean)
@@ -236,6 +302,8 @@ export function TrinityMap({
       style={style}
       role="region"
       aria-label={label}
+      onFocus={markerFocus}
+      onBlur={markerFocus}
     >
       <MapContainer
         {...(initial ? { bounds: initial } : { center, zoom })}
@@ -252,8 +320,8 @@ export function TrinityMap({
           <PriceMarker
             key={marker.id}
             marker={marker}
-            active={activeId !== 0 && marker.id === activeId}
-            onMarkerHover={onMarkerHover}
+            active={active !== 0 && marker.id === active}
+            onHover={setHoverId}
             onMarkerClick={onMarkerClick}
           />
         ))}

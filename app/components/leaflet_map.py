@@ -1,7 +1,10 @@
 """A Leaflet map as a small Reflex component over react-leaflet (assets/leaflet_map.jsx).
 
 Rendered only in the browser (NoSSRComponent). Price markers are DOM elements
-(`.trinity-price-marker[data-hotel-id]`), so tests and screen readers can find them. Map tiles are
+(`.trinity-price-marker[data-hotel-id]`), so tests and screen readers can find them. The highlight
+is the browser's own: hovering or focusing a marker, or a card of `linked_list_id` (the cards carry
+`data-hotel-id`), marks both (the card gets `data-active="true"`) without a server round trip. Map
+tiles are
 optional (env TRINITY_TILE_URL, `{z}/{x}/{y}` template); without them, or offline, the map draws a
 country outline on a water-coloured background, so it still reads as a map.
 """
@@ -63,16 +66,16 @@ class TrinityMap(rx.NoSSRComponent):
     fit_bounds: rx.Var[list[list[float]]]
     fit_key: rx.Var[int]
     markers: rx.Var[list[dict[str, Any]]]  # MapMarker dicts
-    # The highlighted marker's id (0: none), apart from `markers` so a hover sends one number,
-    # not the whole marker list.
+    # A marker the page highlights (0: none) while nothing is hovered or focused.
     active_id: rx.Var[int]
+    # The id of the element holding the result cards linked to the markers by `data-hotel-id`.
+    linked_list_id: rx.Var[str]
     tile_url: rx.Var[str]
     tile_attribution: rx.Var[str]
     label: rx.Var[str]
     badge: rx.Var[str]
 
     on_viewport: rx.EventHandler[rx.event.passthrough_event_spec(dict)]  # a Viewport dict
-    on_marker_hover: rx.EventHandler[rx.event.passthrough_event_spec(int)]
     on_marker_click: rx.EventHandler[rx.event.passthrough_event_spec(int)]
 
 

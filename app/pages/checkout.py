@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,8 @@ from app.components.folium_map import hotel_map_for, map_frame
 from app.components.forms import error_callout, field_label
 from app.components.layout import layout
 from app.components.not_found import booking_not_found
-from app.format import parse_int, short_datetime
+from app.components.saga_timeline import TimelineEntry, saga_timeline, timeline_entries
+from app.format import parse_int
 from app.live import feed, next_change
 from app.pages.trips import TripRow, status_badge, trip_rows
 from app.state import AuthState, call
@@ -41,23 +41,6 @@ TEST_CARDS = [
     ("4000 0000 0000 0002", "is declined"),
     ("4000 0000 0000 9995", "is declined: insufficient funds"),
 ]
-EVENT_LABELS = {
-    "OrderCreated": "Order created",
-    "PaymentSucceeded": "Payment accepted",
-    "PaymentFailed": "Payment declined",
-    "InventoryReserved": "Room confirmed",
-    "InventoryFailed": "Room could not be reserved",
-    "RefundIssued": "Refund issued",
-    "RefundFailed": "Refund failed",
-}
-EVENT_TONES = {
-    "PaymentSucceeded": "grass",
-    "InventoryReserved": "grass",
-    "PaymentFailed": "red",
-    "InventoryFailed": "red",
-    "RefundIssued": "amber",
-    "RefundFailed": "red",
-}
 STATUS_TEXT = {
     "pending": "Processing your payment…",
     "paid": "Payment accepted — confirming your room…",
@@ -65,19 +48,6 @@ STATUS_TEXT = {
     "failed": "Your payment was declined, so the hold was released. Reserve again to retry.",
     "refunded": "We could not reserve the room after all, so your payment was refunded.",
 }
-
-
-def event_label(event_type: str) -> str:
-    return EVENT_LABELS.get(event_type) or re.sub(r"(?<!^)(?=[A-Z])", " ", event_type).capitalize()
-
-
-@dataclass
-class TimelineEntry:
-    type: str = ""
-    label: str = ""
-    at: str = ""
-    detail: str = ""
-    tone: str = "gray"
 
 
 class CheckoutState(rx.State):
@@ -124,16 +94,7 @@ class CheckoutState(rx.State):
     def _show_order(self, view: OrderView) -> None:
         self.order_id = view.order.id or 0
         self.order_status = str(view.order.status)
-        self.timeline = [
-            TimelineEntry(
-                type=e.type,
-                label=event_label(e.type),
-                at=short_datetime(e.at),
-                detail=e.detail,
-                tone=EVENT_TONES.get(e.type, "gray"),
-            )
-            for e in view.events
-        ]
+        self.timeline = timeline_entries(view.events)
 
     async def _read_booking(self, user_id: int, booking_id: int) -> None:
         found = await call(booking.get_booking, user_id, booking_id)
@@ -352,30 +313,6 @@ def card_form() -> rx.Component:
     )
 
 
-def timeline_item(entry: TimelineEntry) -> rx.Component:
-    return rx.el.li(
-        rx.hstack(
-            rx.box(
-                width="0.75rem",
-                height="0.75rem",
-                border_radius="999px",
-                background_color=rx.color(entry.tone, 9),
-                flex_shrink="0",
-                margin_top="0.35rem",
-            ),
-            rx.flex(
-                rx.text(entry.label, weight="medium", class_name="timeline-label"),
-                rx.text(entry.at, size="1", color_scheme="gray"),
-                rx.cond(entry.detail != "", rx.text(entry.detail, size="2", color_scheme="gray")),
-                direction="column",
-            ),
-            align="start",
-            spacing="3",
-        ),
-        custom_attrs={"data-event": entry.type},
-    )
-
-
 def order_panel() -> rx.Component:
     return rx.cond(
         CheckoutState.order_id > 0,
@@ -400,17 +337,8 @@ def order_panel() -> rx.Component:
                     id="order-message",
                     role="status",
                 ),
-                rx.el.ol(
-                    rx.foreach(CheckoutState.timeline, timeline_item),
-                    id="order-timeline",
-                    aria_label="Order timeline",
-                    style={
-                        "listStyle": "none",
-                        "padding": 0,
-                        "margin": 0,
-                        "display": "grid",
-                        "gap": "0.75rem",
-                    },
+                saga_timeline(
+                    CheckoutState.timeline, id="order-timeline", aria_label="Order timeline"
                 ),
                 rx.cond(
                     CheckoutState.order_status == "confirmed",

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from app.browser import replace_url
 from app.components.forms import field_label
@@ -117,7 +118,6 @@ class SearchState(rx.State):
     hits: list[HitCard] = []  # noqa: RUF012
     total: int = 0
     total_exact: bool = True
-    hovered_id: int = 0
     initial_bounds: list[list[float]] = []  # noqa: RUF012 (the view the map mounts with)
     fit_bounds: list[list[float]] = []  # noqa: RUF012
     fit_key: int = 0
@@ -126,8 +126,7 @@ class SearchState(rx.State):
 
     @rx.var
     def markers(self) -> list[dict[str, Any]]:
-        # No `active` here: the map takes hovered_id as active_id, as reading it here would
-        # resend every marker on each hover.
+        # No `active` here: the map and the cards highlight each other in the browser.
         return [
             {
                 "id": hit.id,
@@ -280,7 +279,6 @@ class SearchState(rx.State):
         sort = params.get("sort", "relevance")
         self.sort = sort if sort in SORT_VALUES else "relevance"
         self.viewport = parse_viewport(params)
-        self.hovered_id = 0
         self.ready = False
         if self.viewport:
             ne_lat, ne_lng, sw_lat, sw_lng = self.viewport
@@ -383,10 +381,6 @@ class SearchState(rx.State):
     async def retry(self) -> AsyncIterator[rx.event.EventSpec | None]:
         async for update in self._search():
             yield update
-
-    @rx.event
-    def hover(self, hotel_id: int) -> None:
-        self.hovered_id = hotel_id
 
     @rx.event
     def open_hotel(self, hotel_id: int) -> rx.event.EventSpec | None:
@@ -526,52 +520,46 @@ def filters() -> rx.Component:
     )  # fmt: skip
 
 
+def _text(content: Any, classes: str, gray: bool = False) -> rx.Component:
+    attrs = {"data-accent-color": "gray"} if gray else {}
+    return rx.el.p(content, class_name="rt-Text " + classes, custom_attrs=attrs)
+
+
 def hit_card(hit: HitCard) -> rx.Component:
-    # Twenty of these render at once: their static styles and the highlight (keyed on
-    # data-active) live in assets/trinity.css, as per-element style props cost each card a
-    # CSS-in-JS wrapper and a style serialization on every render.
-    active = SearchState.hovered_id == hit.id
-    return rx.link(
-        rx.card(
-            rx.flex(
-                rx.flex(
-                    rx.heading(hit.name, size="4", as_="h3"),
-                    rx.text(hit.place, size="2", color_scheme="gray"),
-                    rx.hstack(
+    # Twenty of these render at once, on the way to the first results: plain elements with the
+    # classes Radix Themes renders for rx.link/card/flex/heading/text with the same props (the
+    # same look; assets/trinity.css adds the rest), as each Radix component, and the CSS-in-JS
+    # of a per-element style, costs the render far more than an element. The map sets
+    # data-active (hover or focus of the card or its marker) in the browser: data-hotel-id
+    # links them.
+    return ReactRouterLink.create(
+        rx.el.div(
+            rx.el.div(
+                rx.el.div(
+                    rx.el.h3(hit.name, class_name="rt-Heading rt-r-size-4"),
+                    _text(hit.place, "rt-r-size-2", gray=True),
+                    rx.el.div(
                         rx.icon("star", size=14, class_name="hit-star"),
-                        rx.text(hit.rating, size="2"),
-                        rx.text("·", size="2", color_scheme="gray"),
-                        rx.text(hit.amenities.join(" · "), size="1", color_scheme="gray"),
-                        align="center",
-                        spacing="1",
-                        wrap="wrap",
+                        _text(hit.rating, "rt-r-size-2"),
+                        _text("·", "rt-r-size-2", gray=True),
+                        _text(hit.amenities.join(" · "), "rt-r-size-1", gray=True),
+                        class_name="rt-Flex rt-r-fd-row rt-r-ai-center rt-r-fw-wrap rt-r-gap-1",
                     ),
-                    direction="column",
-                    spacing="1",
-                    class_name="hit-main",
+                    class_name="rt-Flex rt-r-fd-column rt-r-gap-1 hit-main",
                 ),
-                rx.flex(
-                    rx.text(hit.price, size="5", weight="bold", class_name="hit-price"),
-                    rx.text("per night", size="1", color_scheme="gray"),
-                    direction="column",
-                    align="end",
-                    class_name="hit-side",
+                rx.el.div(
+                    _text(hit.price, "rt-r-size-5 rt-r-weight-bold hit-price"),
+                    _text("per night", "rt-r-size-1", gray=True),
+                    class_name="rt-Flex rt-r-fd-column rt-r-ai-end hit-side",
                 ),
-                justify="between",
-                spacing="3",
+                class_name="rt-Flex rt-r-jc-space-between rt-r-gap-3",
             ),
-            class_name="hit-card",
+            class_name="rt-reset rt-BaseCard rt-Card rt-r-size-1 rt-variant-surface hit-card",
         ),
-        href=hit.href,
-        underline="none",
-        color="inherit",
-        on_mouse_enter=SearchState.hover(hit.id),
-        on_mouse_leave=SearchState.hover(0),
-        on_focus=SearchState.hover(hit.id),
-        on_blur=SearchState.hover(0),
+        to=hit.href,
         id="hit-" + hit.id.to_string(),
-        class_name="search-hit",
-        custom_attrs={"data-active": active.to_string()},
+        class_name="rt-Text rt-reset rt-Link rt-underline-none search-hit",
+        custom_attrs={"data-hotel-id": hit.id, "data-accent-color": ""},
         aria_label=hit.name + ", " + hit.price + " per night",
     )
 
@@ -654,11 +642,10 @@ def search_map() -> rx.Component:
             fit_bounds=SearchState.fit_bounds,
             fit_key=SearchState.fit_key,
             markers=SearchState.markers,
-            active_id=SearchState.hovered_id,
+            linked_list_id="search-results",
             badge=SearchState.map_badge,
             label="Map of the results: move it to search that area",
             on_viewport=SearchState.set_viewport.debounce(VIEWPORT_DEBOUNCE_MS),
-            on_marker_hover=SearchState.hover,
             on_marker_click=SearchState.open_hotel,
             id="search-map",
             height="100%",

@@ -60,21 +60,46 @@ def test_filters_change_results_and_a_reload_restores_them(
     assert browser_log.errors == [], f"console errors: {browser_log.errors}"
 
 
+def sent_events(page: Page) -> list[str]:
+    """Every event frame the page sends to the server from now on (the app's one websocket)."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(str(payload))))
+    return frames
+
+
 def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) -> None:
+    frames = sent_events(page)
     page.goto(app_server + "/?q=lisbon&sort=price_asc")
     expect(page.locator("#search-count")).to_have_text("3 hotels")
-    # The list highlights the map: hovering a card marks its price marker.
-    page.locator(".search-hit").filter(has_text="Baixa Grand Hotel").hover()
+    expect(page.locator(".trinity-price-marker")).to_have_count(3)
+    sent_before = len(frames)
+
+    # The list highlights the map: hovering a card marks its price marker (and the card).
+    baixa = page.locator(".search-hit").filter(has_text="Baixa Grand Hotel")
+    baixa.hover()
     baixa_marker = page.locator(".trinity-price-marker", has_text="€180")
     expect(baixa_marker).to_have_class(re.compile(r"\bis-active\b"))
+    expect(baixa).to_have_attribute("data-active", "true")
 
     # And back: hovering a marker (Belém stands alone in the west) marks its card.
     marker = page.locator(".trinity-price-marker", has_text="€55")
     marker.hover()
-    expect(page.locator(".search-hit").filter(has_text="Belém Budget Inn")).to_have_attribute(
-        "data-active", "true"
-    )
+    belem = page.locator(".search-hit").filter(has_text="Belém Budget Inn")
+    expect(belem).to_have_attribute("data-active", "true")
+    expect(baixa).not_to_have_attribute("data-active", "true")
     expect(baixa_marker).not_to_have_class(re.compile(r"\bis-active\b"))
+
+    # The keyboard too: a focused card marks its marker, and leaving it clears the mark.
+    page.mouse.move(0, 0)
+    expect(belem).not_to_have_attribute("data-active", "true")
+    baixa.focus()
+    expect(baixa_marker).to_have_class(re.compile(r"\bis-active\b"))
+    page.get_by_label("Where to?").focus()
+    expect(baixa_marker).not_to_have_class(re.compile(r"\bis-active\b"))
+    expect(page.locator(".search-hit[data-active]")).to_have_count(0)
+    # All of it in the browser: no event went to the server (but the map's own report of its
+    # first, fitted viewport, which may land meanwhile).
+    assert [f for f in frames[sent_before:] if "_event" in f and "set_viewport" not in f] == []
 
     marker.click()
     expect(page).to_have_url(re.compile(r"/hotel/\d+\?check_in="))

@@ -6,21 +6,18 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from app.components.saga_timeline import (
+    TimelineEntry,
+    event_label,
+    saga_timeline,
+    timeline_entries,
+)
 from app.format import money, short_datetime
-from app.pages.checkout import EVENT_TONES, event_label
 from app.state import call
 from backend.services import admin
 
 ORDERS_SHOWN = 15
 ORDER_TONES = {"confirmed": "grass", "failed": "red", "refunded": "amber", "paid": "blue"}
-
-
-@dataclass
-class OrderEventRow:
-    label: str = ""
-    at: str = ""
-    detail: str = ""
-    tone: str = "gray"
 
 
 @dataclass
@@ -34,7 +31,7 @@ class OrderRowView:
     amount: str = ""
     created: str = ""
     chain: str = ""
-    events: list[OrderEventRow] = field(default_factory=list)
+    events: list[TimelineEntry] = field(default_factory=list)
 
 
 def _order_row(found: admin.AdminOrder) -> OrderRowView:
@@ -49,15 +46,7 @@ def _order_row(found: admin.AdminOrder) -> OrderRowView:
         amount=money(order.amount, order.currency),
         created=short_datetime(order.created_at),
         chain=" → ".join(event_label(e.type) for e in found.events),
-        events=[
-            OrderEventRow(
-                label=event_label(e.type),
-                at=short_datetime(e.at),
-                detail=e.detail,
-                tone=EVENT_TONES.get(e.type, "gray"),
-            )
-            for e in found.events
-        ],
+        events=timeline_entries(found.events),
     )
 
 
@@ -68,26 +57,6 @@ class AdminOrdersState(rx.State):
     async def _load(self) -> None:
         found, self.orders_total = await call(admin.recent_orders, ORDERS_SHOWN)
         self.orders = [_order_row(o) for o in found]
-
-
-def timeline_event(event: OrderEventRow) -> rx.Component:
-    return rx.el.li(
-        rx.hstack(
-            rx.box(
-                width="0.6rem",
-                height="0.6rem",
-                border_radius="999px",
-                background_color=rx.color(event.tone, 9),
-                flex_shrink="0",
-            ),
-            rx.text(event.label, weight="medium", size="2"),
-            rx.text(event.at, size="1", color_scheme="gray"),
-            rx.text(event.detail, size="1", color_scheme="gray"),
-            align="center",
-            spacing="2",
-            wrap="wrap",
-        )
-    )
 
 
 def order_item(order: OrderRowView) -> rx.Component:
@@ -107,16 +76,7 @@ def order_item(order: OrderRowView) -> rx.Component:
                 ),
                 cursor="pointer",
             ),
-            rx.el.ol(
-                rx.foreach(order.events, timeline_event),
-                style={
-                    "listStyle": "none",
-                    "padding": "0.5rem 0 0 1rem",
-                    "display": "grid",
-                    "gap": "0.35rem",
-                },
-                aria_label="Saga timeline",
-            ),
+            saga_timeline(order.events, compact=True, aria_label="Saga timeline"),
         ),
         id="admin-order-" + order.id.to_string(),
         padding_y="0.5rem",
