@@ -20,6 +20,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +253,9 @@ class EmbeddedIndex:
         )
 
     def search(self, query: SearchQuery) -> SearchResult:
+        # Like Meilisearch's maxTotalHits: no page reaches past the TOTAL_CAP-th hit.
+        if query.offset + query.limit > TOTAL_CAP:
+            query = replace(query, limit=max(TOTAL_CAP - query.offset, 0))
         conn = self._conn()
         conn.execute("BEGIN")  # one snapshot for the generation number and the query
         try:

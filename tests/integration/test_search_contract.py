@@ -215,6 +215,14 @@ def test_a_crowded_viewport_pages_in_order(crowd: SearchIndex) -> None:
     assert ids(crowd, **query) == expensive_first
 
 
+def test_no_page_reaches_past_the_cap(crowd: SearchIndex) -> None:
+    # Meilisearch never returns the hits after its maxTotalHits-th; the embedded engine agrees.
+    edge = crowd.search(SearchQuery(bbox=CROWD_BOX, offset=TOTAL_CAP - 10, limit=20))
+    assert [h.id for h in edge.hits] == [d.id for d in CROWD[TOTAL_CAP - 10 : TOTAL_CAP]]
+    beyond = crowd.search(SearchQuery(bbox=CROWD_BOX, offset=TOTAL_CAP, limit=20))
+    assert (beyond.hits, beyond.total, beyond.exact) == ([], TOTAL_CAP, False)
+
+
 def test_upsert_replaces_and_delete_removes(engine: SearchIndex) -> None:
     renamed = replace(DOCS[4], name="Quokka Rest", price_min=61.0)
     engine.upsert([renamed])
