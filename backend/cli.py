@@ -191,7 +191,7 @@ def reindex_command(
     batch: int = typer.Option(5_000, "--batch", min=1, help="Hotels per index write."),
 ) -> None:
     """Rebuild the search index from the database into a fresh index and swap it in."""
-    from backend.search.sync import hotel_count as indexable_hotels
+    from backend.search.documents import hotel_count as indexable_hotels
     from backend.search.sync import reindex
 
     ctx = get_context()

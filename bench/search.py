@@ -39,10 +39,10 @@ from sqlalchemy import Engine, text
 
 from backend.db import make_engine, migrate
 from backend.search.cache import CachedSearch
+from backend.search.documents import all_documents
 from backend.search.embedded import EmbeddedIndex
 from backend.search.meili import MeiliIndex
 from backend.search.port import BoundingBox, SearchQuery, Sort
-from backend.search.sync import all_documents
 from backend.seed import AMENITIES, load_cities, seed_hotels
 from bench.common import api_server, fresh_database, percentile
 

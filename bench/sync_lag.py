@@ -5,7 +5,9 @@
 Seeds N hotels into a fresh PostgreSQL database (COPY, as `trinity seed`), then:
 
   reindex    `trinity reindex`'s code path (backend.search.sync.reindex): every hotel into a fresh
-             Meilisearch index, swapped in
+             Meilisearch index, swapped in; once per --batches payload size, each after reading
+             the pages alone (no index: the database's share); --python-too also rebuilds from
+             Python-built documents (the SQLite path) for comparison; --reindex-only stops there
   sync lag   `trinity sync` runs as its own OS process (LISTEN/NOTIFY, polling as the fallback);
              a writer commits --rate updates/s for --seconds by raw SQL, each renaming one hotel to
              a unique word (every other one also raises its room prices by 1.00); a poller asks the
@@ -42,9 +44,10 @@ from sqlalchemy import text
 
 from backend.bootstrap import Context, build_context
 from backend.db import migrate
+from backend.search.documents import REBUILD_BATCH, all_documents, documents_for, rebuild_pages
 from backend.search.meili import MeiliIndex, to_document
 from backend.search.port import HotelDoc, SearchQuery
-from backend.search.sync import documents_for, reindex
+from backend.search.sync import reindex
 from backend.seed import seed_hotels
 from backend.settings import Mode, Settings
 from bench.common import fresh_database, percentile
@@ -211,7 +214,7 @@ def spawn_sync(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def timed_reindex(ctx: Context, hotels: int) -> None:
+def timed_reindex(ctx: Context, hotels: int, batch: int = REBUILD_BATCH) -> None:
     step, shown = max(1, hotels // 10), [0]
 
     def progress(n: int) -> None:
@@ -220,10 +223,30 @@ def timed_reindex(ctx: Context, hotels: int) -> None:
             print(f"  reindexed {shown[0]:,}", flush=True)
 
     started = time.perf_counter()
-    done = reindex(ctx, progress)
-    seconds = time.perf_counter() - started
-    print(f"reindex (trinity reindex's path): {done:,} hotels in {seconds:.1f} s "
-          f"({done / seconds:,.0f}/s)", flush=True)  # fmt: skip
+    cpu = time.process_time()
+    done = reindex(ctx, progress, batch)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"reindex (trinity reindex's path), {batch:,} a payload: {done:,} hotels in "
+          f"{seconds:.1f} s ({done / seconds:,.0f}/s), {cpu:.1f} s of our CPU; {loadavg()}",
+          flush=True)  # fmt: skip
+
+
+def timed_read(ctx: Context, batch: int) -> None:
+    """The rebuild's reading side alone (no index): what it costs the database and us."""
+    started, cpu = time.perf_counter(), time.process_time()
+    size = sum(len(page) for page in rebuild_pages(ctx.engine, batch))
+    print(f"reading alone, {batch:,} a page: {size:,} documents in "
+          f"{time.perf_counter() - started:.1f} s, {time.process_time() - cpu:.1f} s of our CPU; "
+          f"{loadavg()}", flush=True)  # fmt: skip
+
+
+def timed_python_rebuild(ctx: Context, batch: int) -> None:
+    """The same rebuild from Python-built documents (the SQLite path): the comparison."""
+    started, cpu = time.perf_counter(), time.process_time()
+    done = ctx.search.rebuild(all_documents(ctx.engine, batch), lambda n: None)
+    print(f"rebuild from Python-built documents, {batch:,} a payload: {done:,} hotels in "
+          f"{time.perf_counter() - started:.1f} s, {time.process_time() - cpu:.1f} s of our CPU; "
+          f"{loadavg()}", flush=True)  # fmt: skip
 
 
 def loadavg() -> str:
@@ -237,8 +260,16 @@ def main() -> None:
     parser.add_argument("--hotels", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=100.0, help="updates per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="per measured phase")
+    parser.add_argument(
+        "--batches",
+        default=str(REBUILD_BATCH),
+        help="reindex once per payload size, e.g. 5000,50000",
+    )
+    parser.add_argument("--reindex-only", action="store_true", help="skip the lag phases")
+    parser.add_argument(
+        "--python-too", action="store_true", help="also rebuild from Python-built documents"
+    )
     args = parser.parse_args()
-    count = int(args.rate * args.seconds)
     print(f"start: {loadavg()}", flush=True)
     with fresh_database("trinity_bench_sync") as url:
         migrate(url)
@@ -249,26 +280,38 @@ def main() -> None:
         print(f"seeded {args.hotels:,} hotels in {time.perf_counter() - started:.1f} s", flush=True)
         with ctx.engine.begin() as conn:  # the reindex covers the bulk load (as after a restore)
             conn.execute(text("DELETE FROM hotel_changes"))
-        timed_reindex(ctx, args.hotels)
+        for batch in (int(b) for b in args.batches.split(",")):
+            timed_read(ctx, batch)
+            timed_reindex(ctx, args.hotels, batch)
+            if args.python_too:
+                timed_python_rebuild(ctx, batch)
         meili = ctx.search.inner  # type: ignore[attr-defined]
-        warmup, sync_plan, direct_plan = _split(plan_updates(ctx, args.hotels, 2 * count + 50, 2))
-        log = Path(tempfile.mkdtemp(prefix="bench-sync-")) / "sync.log"
-        worker = spawn_sync(settings, log)
-        try:
-            measure(sql_writer(ctx), meili, warmup, rate=10)  # the worker has started
-            print(f"sync lag: {loadavg()}", flush=True)
-            outcome = measure(sql_writer(ctx), meili, sync_plan, args.rate)
-            report("commit -> searchable (trinity sync, SQL)", outcome)
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(30)
-        print(f"baseline: {loadavg()}", flush=True)
-        with ThreadPoolExecutor(4) as pool:
-            outcome = measure(index_writer(meili, pool), meili, direct_plan, args.rate)
-        report("enqueue -> searchable (Meilisearch alone)", outcome)
-        print(f"end: {loadavg()}   (sync worker log: {log})", flush=True)
+        if not args.reindex_only:
+            lag_phases(ctx, settings, meili, args)
+        print(f"end: {loadavg()}", flush=True)
         meili.drop()
         ctx.engine.dispose()
+
+
+def lag_phases(
+    ctx: Context, settings: Settings, meili: MeiliIndex, args: argparse.Namespace
+) -> None:
+    count = int(args.rate * args.seconds)
+    warmup, sync_plan, direct_plan = _split(plan_updates(ctx, args.hotels, 2 * count + 50, 2))
+    log = Path(tempfile.mkdtemp(prefix="bench-sync-")) / "sync.log"
+    worker = spawn_sync(settings, log)
+    try:
+        measure(sql_writer(ctx), meili, warmup, rate=10)  # the worker has started
+        print(f"sync lag: {loadavg()}", flush=True)
+        outcome = measure(sql_writer(ctx), meili, sync_plan, args.rate)
+        report("commit -> searchable (trinity sync, SQL)", outcome)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    print(f"baseline: {loadavg()}   (sync worker log: {log})", flush=True)
+    with ThreadPoolExecutor(4) as pool:
+        outcome = measure(index_writer(meili, pool), meili, direct_plan, args.rate)
+    report("enqueue -> searchable (Meilisearch alone)", outcome)
 
 
 def _split(plan: list[Update]) -> tuple[list[Update], list[Update], list[Update]]:

@@ -17,11 +17,13 @@ a new connection per call; reusing one is faster, but only with `Accept-Encoding
 Meilisearch streams a gzipped body in several writes, and on a kept-alive connection its Nagle
 waits for our delayed ACK: 40 ms on a share of searches (p95 46 ms, 8 ms uncompressed).
 Writes keep the SDK: one thread (the sync worker, a reindex) makes them; their tasks are polled on
-the read client (`_wait`).
+the read client (`_wait`). A rebuild's additions go on the read client too (headers per request,
+so no shared-dict race): they may be NDJSON the database already built (`EncodedBatch`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -34,6 +36,7 @@ import meilisearch
 from backend.search.port import (
     TOTAL_CAP,
     WORLD,
+    EncodedBatch,
     HotelDoc,
     PriceMatch,
     Progress,
@@ -45,6 +48,7 @@ from backend.search.port import (
 log = logging.getLogger("trinity.search.meili")
 
 REBUILD_TIMEOUT_MS = 3_600_000
+ADD_TIMEOUT_S = 120.0  # a loaded server can take a while to store a large payload
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "city", "description"],
     # Only what filters() uses: every facet costs indexing time on each write.
@@ -183,13 +187,9 @@ class MeiliIndex:
         fresh = f"{self.uid}__rebuild"
         self._drop(fresh)
         self._configure(fresh)
-        index = self.client.index(fresh)
         # Enqueue everything first (Meilisearch batches consecutive additions), then follow the
         # tasks in order for the progress bar.
-        pending: list[tuple[int, int]] = []
-        for batch in batches:
-            task = index.add_documents([to_document(d) for d in batch], "id")
-            pending.append((task.task_uid, len(batch)))
+        pending = [(self._add(fresh, batch), len(batch)) for batch in batches]
         done = 0
         for task_uid, size in pending:
             # Meilisearch merges the queued additions into large batches: one wait can be minutes.
@@ -200,6 +200,22 @@ class MeiliIndex:
         self._wait(self.client.swap_indexes([{"indexes": [self.uid, fresh]}]).task_uid)
         self._drop(fresh)
         return done
+
+    def _add(self, uid: str, batch: Sequence[HotelDoc]) -> int:
+        """Enqueue an addition; returns its task's uid."""
+        if isinstance(batch, EncodedBatch):
+            body, kind = batch.ndjson.encode(), "application/x-ndjson"
+        else:
+            body, kind = json.dumps([to_document(d) for d in batch]).encode(), "application/json"
+        response = self.http.post(
+            f"/indexes/{uid}/documents",
+            params={"primaryKey": "id"},
+            content=body,
+            headers={"Content-Type": kind},
+            timeout=ADD_TIMEOUT_S,
+        )
+        response.raise_for_status()
+        return int(response.json()["taskUid"])
 
     def _drop(self, uid: str) -> None:
         try:

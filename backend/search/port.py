@@ -6,10 +6,12 @@ upserting the same hotel twice leaves one document, so the sync worker can repla
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from functools import cached_property
+from typing import Protocol, overload
 
 
 class Sort(StrEnum):
@@ -73,6 +75,32 @@ class HotelDoc:
     price_min: float
     price_max: float
     max_capacity: int
+
+
+class EncodedBatch(Sequence[HotelDoc]):
+    """Documents already encoded as NDJSON, one HotelDoc's fields a line (PostgreSQL builds them
+    for a rebuild: backend/search/documents.py). The Meilisearch adapter sends the text as it is;
+    any other engine reads HotelDocs from it."""
+
+    def __init__(self, ndjson: str, size: int) -> None:
+        self.ndjson = ndjson
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> HotelDoc: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[HotelDoc]: ...
+
+    def __getitem__(self, index: int | slice) -> HotelDoc | Sequence[HotelDoc]:
+        return self.docs[index]
+
+    @cached_property
+    def docs(self) -> list[HotelDoc]:
+        return [HotelDoc(**json.loads(line)) for line in self.ndjson.splitlines()]
 
 
 # Engines count hits exhaustively up to this many (Meilisearch's maxTotalHits); above it a

@@ -27,16 +27,15 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, text
-from sqlmodel import col, select
+from sqlalchemy import Connection, Engine, text
 
 from backend.bootstrap import Context
-from backend.models import Hotel, RoomType, utcnow
-from backend.search.port import HotelDoc, Progress
+from backend.models import utcnow
+from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages
+from backend.search.port import Progress
 
 log = logging.getLogger("trinity.search.sync")
 
@@ -47,7 +46,6 @@ NO_HORIZON = 2**62  # SQLite: every logged change is committed
 PRUNE_EVERY_S = 60.0
 MAX_BACKOFF_S = 5.0
 ALL_HOTELS = 0  # the hotel id a TRUNCATE logs (no hotel has it)
-REBUILD_BATCH = 5000
 
 
 @dataclass(frozen=True, order=True)
@@ -60,62 +58,6 @@ class Position:
 class Checkpoint:
     position: Position
     version: int
-
-
-# -- documents from the database ------------------------------------------------------------------
-
-
-def _documents_query() -> Select[Any]:
-    """Hotels with their room types' price range and capacity, one row each. A hotel without room
-    types cannot be booked: the inner join leaves it out, so it is not searchable."""
-    return (
-        select(  # type: ignore[call-overload]  # sqlmodel types up to 4 columns
-            Hotel.id, Hotel.name, Hotel.city, Hotel.country, Hotel.lat, Hotel.lng, Hotel.rating,
-            Hotel.amenities, Hotel.description, Hotel.currency,
-            func.min(RoomType.price), func.max(RoomType.price), func.max(RoomType.capacity),
-        )
-        .join(RoomType, col(RoomType.hotel_id) == col(Hotel.id))
-        .group_by(col(Hotel.id))
-    )  # fmt: skip
-
-
-def _document(row: Any) -> HotelDoc:
-    return HotelDoc(
-        id=row[0], name=row[1], city=row[2], country=row[3], lat=row[4], lng=row[5],
-        rating=row[6], amenities=list(row[7] or []), description=row[8], currency=row[9],
-        price_min=float(row[10]), price_max=float(row[11]), max_capacity=int(row[12]),
-    )  # fmt: skip
-
-
-def documents_for(conn: Connection, hotel_ids: Sequence[int]) -> tuple[list[HotelDoc], list[int]]:
-    """Current documents of these hotels, and the ids that should leave the index."""
-    if not hotel_ids:
-        return [], []
-    rows = conn.execute(_documents_query().where(col(Hotel.id).in_(hotel_ids))).all()
-    docs = [_document(row) for row in rows]
-    kept = {d.id for d in docs}
-    return docs, [i for i in hotel_ids if i not in kept]
-
-
-def all_documents(engine: Engine, batch: int) -> Iterator[list[HotelDoc]]:
-    """Every searchable hotel in id order, `batch` at a time; one short query per batch (keyset
-    pagination), so no transaction stays open for the whole rebuild."""
-    query = _documents_query().order_by(col(Hotel.id)).limit(batch)
-    last = 0
-    while True:
-        with engine.connect() as conn:
-            # Both bounds: without the room types' one PostgreSQL merge-joins them from the start.
-            after = query.where(col(Hotel.id) > last, col(RoomType.hotel_id) > last)
-            rows = conn.execute(after).all()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [_document(row) for row in rows]
-
-
-def hotel_count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM hotels")).scalar_one())
 
 
 # -- the change log and the checkpoint ------------------------------------------------------------
@@ -244,7 +186,7 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
         docs, gone = ([], []) if truncated else documents_for(conn, sorted(hotel_ids))
     # No database transaction is open while the index works (it is a network call in full mode).
     if truncated:  # read after the batch's rows, so the rebuild covers every change in it
-        ctx.search.rebuild(all_documents(ctx.engine, REBUILD_BATCH), lambda n: None)
+        ctx.search.rebuild(rebuild_pages(ctx.engine, REBUILD_BATCH), lambda n: None)
     else:
         ctx.search.upsert(docs)
         ctx.search.delete(gone)
@@ -385,7 +327,7 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
         start = load_checkpoint(conn).position
     force_checkpoint(ctx.engine, start, REINDEX_HOLD)
     try:
-        done = ctx.search.rebuild(all_documents(ctx.engine, batch), progress)
+        done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
         force_checkpoint(ctx.engine, start)
     finally:
         with ctx.engine.begin() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -24,12 +25,12 @@ from search_fixtures import (
 from sqlalchemy import text
 
 from backend.bootstrap import Context
+from backend.search.documents import all_documents, documents_for, encoded_documents
+from backend.search.meili import to_document
 from backend.search.port import SearchQuery
 from backend.search.sync import (
     Position,
     SyncState,
-    all_documents,
-    documents_for,
     load_checkpoint,
     pending_changes,
     prune,
@@ -280,6 +281,46 @@ def test_all_documents_pages_every_bookable_hotel_once_in_id_order(ctx: Context)
     assert gone == [ids[3]]
     assert [d.id for page in pages for d in page] == bookable
     assert [d.price_min for page in pages for d in page] == [60.0, 61.0, 62.0, 64.0, 65.0, 66.0]
+
+
+def test_postgres_builds_the_same_documents_as_python(mode: str, ctx: Context) -> None:
+    """The rebuild's database-built JSON equals to_document of the Python-built HotelDocs, field
+    for field and type for type, edge cases included."""
+    if mode == "local":
+        pytest.skip("SQLite rebuilds from Python-built documents")
+    from backend.seed import seed_hotels
+
+    seed_hotels(ctx.engine, 60, seed=3)
+    odd = insert_hotel_sql(ctx, 'Çà "quoted" \\ back\nslash ☃', price="120.00")
+    with ctx.engine.begin() as conn:  # integral floats, no amenities, two room types
+        conn.execute(
+            text(
+                "UPDATE hotels SET lat = 41, lng = -8, rating = 4, amenities = '[]', "
+                "description = E'line\\nbreak\\ttab' WHERE id = :h"
+            ),
+            {"h": odd},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO room_types (hotel_id, name, capacity, rooms, price) "
+                "VALUES (:h, 'Suite', 5, 1, 99.5)"
+            ),
+            {"h": odd},
+        )
+    pages = list(encoded_documents(ctx.engine, batch=7))
+    by_python = [to_document(d) for page in all_documents(ctx.engine, batch=7) for d in page]
+    by_database = [json.loads(line) for page in pages for line in page.ndjson.splitlines()]
+    assert [len(page) for page in pages] == [7] * 8 + [5]
+    assert by_database == by_python
+    assert [[(k, type(v)) for k, v in d.items()] for d in by_database] == [
+        [(k, type(v)) for k, v in d.items()] for d in by_python
+    ]
+    last = by_database[-1]
+    assert (last["lat"], last["rating"], last["amenities"]) == (41.0, 4.0, [])
+    assert (last["price_min"], last["price_max"], last["max_capacity"]) == (99.5, 120.0, 5)
+    assert [d for page in pages for d in page] == [
+        d for p in all_documents(ctx.engine, 50) for d in p
+    ]
 
 
 def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:

@@ -17,7 +17,8 @@ from search_fixtures import eventually, search_context, warm_up
 from sqlalchemy import text
 
 from backend.bootstrap import Context
-from backend.search.sync import Position, documents_for, load_checkpoint, pending_changes
+from backend.search.documents import documents_for
+from backend.search.sync import Position, load_checkpoint, pending_changes
 from backend.seed import seed_hotels
 
 ROOT = Path(__file__).resolve().parents[2]
