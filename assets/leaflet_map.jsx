@@ -282,6 +282,11 @@ export function TrinityMap({
   const programmaticAt = useRef(0);
   // What the pointer or the keyboard is on (0: nothing); the page's own activeId otherwise.
   const [hoverId, setHoverId] = useState(0);
+  // A marker or card removed under the pointer sends no mouseout: forget a hover whose hotel is
+  // no longer shown, or it would light up again when a later search brings the hotel back.
+  useEffect(() => {
+    setHoverId((id) => (id && markers.some((m) => m.id === id) ? id : 0));
+  }, [markers]);
   const active = hoverId || activeId;
   useLinkedList(linkedListId, setHoverId);
   useCardHighlight(linkedListId, active, markers);

@@ -19,7 +19,8 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,19 @@ SPOTS_FROM_DOCS = (
 def _amenity_keys(amenities: Iterable[str]) -> str:
     # ",wifi,pool," lets `instr` test membership of ",wifi," without a join.
     return "," + ",".join(a.strip().lower() for a in amenities) + ","
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """Committed, or rolled back on any error: a connection is kept per thread, so one left
+    inside a failed transaction would hold the write lock and fail every later BEGIN."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 class EmbeddedIndex:
@@ -80,17 +94,12 @@ class EmbeddedIndex:
         self._local = threading.local()
 
     def _create_if_missing(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)")
             if conn.execute("SELECT 1 FROM meta WHERE key = 'generation'").fetchone() is None:
                 self._create_generation(conn, 1)
                 conn.execute("INSERT INTO meta VALUES ('generation', 1)")
             self._upgrade(conn, self._generation(conn))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         self._ready = True
 
     @classmethod
@@ -149,13 +158,8 @@ class EmbeddedIndex:
 
     def _write(self, change: Any) -> None:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             change(conn, self._generation(conn))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _remove(conn: sqlite3.Connection, g: int, ids: Sequence[int]) -> None:
@@ -198,32 +202,25 @@ class EmbeddedIndex:
         current = self._generation(conn)
         self._drop_generations(conn, keep=current)
         fresh = current + 1
-        conn.execute("BEGIN IMMEDIATE")
-        self._create_generation(conn, fresh)
-        conn.execute("COMMIT")
+        with write_transaction(conn):
+            self._create_generation(conn, fresh)
         done = 0
         for batch in batches:
             self._write_to(conn, fresh, batch)
             done += len(batch)
             progress(len(batch))
-        conn.execute("BEGIN IMMEDIATE")
-        # In key order at the end: appending is several times faster than filing hotels one by
-        # one into a clustered table while the batches arrive.
-        conn.execute(SPOTS_FROM_DOCS.format(g=fresh) + " ORDER BY 1, 2, 3")
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (fresh,))
-        conn.execute("COMMIT")
+        with write_transaction(conn):
+            # In key order at the end: appending is several times faster than filing hotels one
+            # by one into a clustered table while the batches arrive.
+            conn.execute(SPOTS_FROM_DOCS.format(g=fresh) + " ORDER BY 1, 2, 3")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (fresh,))
         # The old generation stays until the next rebuild: a search that read the old
         # generation number a moment ago can still finish on its tables.
         return done
 
     def _write_to(self, conn: sqlite3.Connection, g: int, docs: Sequence[HotelDoc]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             self._put(conn, g, docs, spots=False)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _drop_generations(conn: sqlite3.Connection, keep: int) -> None:

@@ -100,7 +100,7 @@ class EncodedBatch(Sequence[HotelDoc]):
 
     @cached_property
     def docs(self) -> list[HotelDoc]:
-        return [HotelDoc(**json.loads(line)) for line in self.ndjson.splitlines()]
+        return [HotelDoc(**json.loads(line)) for line in self.ndjson.split("\n")]
 
 
 # Engines count hits exhaustively up to this many (Meilisearch's maxTotalHits); above it a
