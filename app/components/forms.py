@@ -17,10 +17,12 @@ def field_label(text: str, html_for: str) -> rx.Component:
     )
 
 
-def labelled(label: str, id: str, control: rx.Component) -> rx.Component:
+def labelled(label: str, id: str, control: rx.Component, **props: Any) -> rx.Component:
     """A visible label above its control, tied to it (`for` = the control's `id`), so screen
-    readers and tests find the control by its label."""
-    return rx.flex(field_label(label, id), control, direction="column", spacing="1", width="100%")
+    readers and tests find the control by its label. `props` size the pair (full width unless
+    told otherwise)."""
+    props.setdefault("width", "100%")
+    return rx.flex(field_label(label, id), control, direction="column", spacing="1", **props)
 
 
 def labelled_input(label: str, id: str, **props: Any) -> rx.Component:

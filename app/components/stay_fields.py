@@ -6,29 +6,27 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import field_label
+from app.components.forms import labelled
 from app.stay import MAX_GUESTS
 
 GUEST_CHOICES = [str(n) for n in range(1, MAX_GUESTS + 1)]
 
 
 def date_field(label: str, id: str, value: rx.Var[str], on_change: Any, min: Any) -> rx.Component:
-    return rx.flex(
-        field_label(label, id),
+    return labelled(
+        label, id,
         rx.input(
             id=id, name=id, type="date", value=value, min=min, on_change=on_change, size="2",
             width="100%",
         ),
-        direction="column",
-        spacing="1",
-        min_width="9.5rem",
-        flex="1",
+        min_width="9.5rem", flex="1", width="auto",
     )  # fmt: skip
 
 
 def guests_field(id: str, value: rx.Var[int], on_change: Any) -> rx.Component:
-    return rx.flex(
-        field_label("Guests", id),
+    return labelled(
+        "Guests",
+        id,
         rx.el.select(
             *[rx.el.option(n, value=n) for n in GUEST_CHOICES],
             id=id,
@@ -37,9 +35,8 @@ def guests_field(id: str, value: rx.Var[int], on_change: Any) -> rx.Component:
             on_change=on_change,
             class_name="trinity-select",
         ),
-        direction="column",
-        spacing="1",
         min_width="5.5rem",
+        width="auto",
     )
 
 

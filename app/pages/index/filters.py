@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.components.forms import field_label
+from app.components.forms import labelled
 from app.components.stay_fields import stay_fields
 from app.format import amenity_label
 from app.pages.index.state import (
@@ -20,8 +20,9 @@ from app.pages.index.state import (
 def place_form() -> rx.Component:
     return rx.form(
         rx.flex(
-            rx.flex(
-                field_label("Where to?", "search-place"),
+            labelled(
+                "Where to?",
+                "search-place",
                 rx.input(
                     id="search-place",
                     name="place",
@@ -32,9 +33,8 @@ def place_form() -> rx.Component:
                     size="3",
                     width="100%",
                 ),
-                direction="column",
-                spacing="1",
                 flex="1",
+                width="auto",
             ),
             rx.button(rx.icon("search", size=16), "Search", type="submit", size="3"),
             align="end",
@@ -48,8 +48,9 @@ def place_form() -> rx.Component:
 
 
 def price_field(label: str, id: str, value: rx.Var[str], on_change: Any) -> rx.Component:
-    return rx.flex(
-        field_label(label, id),
+    return labelled(
+        label,
+        id,
         rx.debounce_input(
             rx.input(
                 id=id,
@@ -66,15 +67,14 @@ def price_field(label: str, id: str, value: rx.Var[str], on_change: Any) -> rx.C
             value=value,
             debounce_timeout=PRICE_DEBOUNCE_MS,
         ),
-        direction="column",
-        spacing="1",
         width="6.5rem",
     )
 
 
 def sort_field() -> rx.Component:
-    return rx.flex(
-        field_label("Sort by", "search-sort"),
+    return labelled(
+        "Sort by",
+        "search-sort",
         rx.el.select(
             *[rx.el.option(label, value=value) for value, label in SORTS],
             id="search-sort",
@@ -83,9 +83,8 @@ def sort_field() -> rx.Component:
             on_change=SearchState.set_sort,
             class_name="trinity-select",
         ),
-        direction="column",
-        spacing="1",
         min_width="11rem",
+        width="auto",
     )
 
 
