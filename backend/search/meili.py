@@ -9,30 +9,22 @@ write at 100k hotels, growing linearly), which rules out sub-second sync. Two ra
 plain numeric facets gave the same hits for 300 of 300 benchmark viewports at the same latency
 (p50 3.8 vs 3.7 ms at 100k), and a one-document write costs tens of milliseconds.
 
-Reads (search, count, ping) go through our own pooled httpx client, not the SDK's, for two
-reasons. The SDK sets and pops `Content-Type` on one headers dict shared by every call, so a
-health ping on one thread can strip the header from a search on another (a 415; read in its code,
-not seen in 4,000 tries: the window is short, but threads share this object). And the SDK opens
-a new connection per call; reusing one is faster, but only with `Accept-Encoding: identity`:
-Meilisearch streams a gzipped body in several writes, and on a kept-alive connection its Nagle
-waits for our delayed ACK: 40 ms on a share of searches (p95 46 ms, 8 ms uncompressed).
-Writes keep the SDK: one thread (the sync worker, a reindex) makes them; their tasks are polled on
-the read client (`_wait`). A rebuild's additions go on the read client too (headers per request,
-so no shared-dict race): they may be NDJSON the database already built (`EncodedBatch`).
+Reads (search, count, ping), task polls and a rebuild's additions go through our own kept-alive
+client (`meili_http.py` says why). Writes keep the SDK: one thread (the sync worker, a reindex)
+makes them. A rebuild's additions may be NDJSON the database already built (`EncodedBatch`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import httpx
 import meilisearch
 
+from backend.search.meili_http import MeiliHttp, MeiliHttpError
 from backend.search.port import (
     TOTAL_CAP,
     WORLD,
@@ -100,19 +92,8 @@ def filters(query: SearchQuery) -> list[str]:
     return parts
 
 
-def read_client(url: str, api_key: str | None, timeout: float) -> httpx.Client:
-    """A thread-safe, kept-alive client for searches (why identity: the module docstring)."""
-    headers = {"Accept-Encoding": "identity"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    # No Nagle on our side either: httpx writes a request's headers and body separately.
-    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    transport = httpx.HTTPTransport(socket_options=nodelay, retries=1)
-    return httpx.Client(base_url=url, headers=headers, timeout=timeout, transport=transport)
-
-
-def _index_missing(response: httpx.Response) -> bool:
-    return response.status_code == 404 and response.json().get("code") == "index_not_found"
+def _index_missing(error: MeiliHttpError) -> bool:
+    return error.status == 404 and error.code == "index_not_found"
 
 
 def to_document(doc: HotelDoc) -> dict[str, Any]:
@@ -130,7 +111,7 @@ class MeiliIndex:
         self, url: str, api_key: str | None, uid: str, task_timeout_ms: int = 60_000
     ) -> None:
         self.client = meilisearch.Client(url, api_key, timeout=10)  # writes only
-        self.http = read_client(url, api_key, timeout=10)
+        self.http = MeiliHttp(url, api_key, timeout=10)
         self.uid = uid
         self.task_timeout_ms = task_timeout_ms
         self._ready = False
@@ -143,9 +124,7 @@ class MeiliIndex:
         taken from Meilisearch on a small machine while it indexes the very batch we wait for."""
         deadline = time.monotonic() + (timeout_ms or self.task_timeout_ms) / 1000
         while True:
-            response = self.http.get(f"/tasks/{task_uid}")
-            response.raise_for_status()
-            task = response.json()
+            task = self.http.get(f"/tasks/{task_uid}")
             if task["status"] in ("succeeded", "failed", "canceled"):
                 break
             if time.monotonic() > deadline:
@@ -207,15 +186,13 @@ class MeiliIndex:
             body, kind = batch.ndjson.encode(), "application/x-ndjson"
         else:
             body, kind = json.dumps([to_document(d) for d in batch]).encode(), "application/json"
-        response = self.http.post(
-            f"/indexes/{uid}/documents",
-            params={"primaryKey": "id"},
-            content=body,
-            headers={"Content-Type": kind},
+        answer = self.http.post(
+            f"/indexes/{uid}/documents?primaryKey=id",
+            body=body,
+            content_type=kind,
             timeout=ADD_TIMEOUT_S,
         )
-        response.raise_for_status()
-        return int(response.json()["taskUid"])
+        return int(answer["taskUid"])
 
     def _drop(self, uid: str) -> None:
         try:
@@ -231,14 +208,16 @@ class MeiliIndex:
     # -- reads ---------------------------------------------------------------------------------
 
     def ping(self) -> None:
-        self.http.get("/health").raise_for_status()
+        self.http.get("/health")
 
     def count(self) -> int:
-        response = self.http.get(f"/indexes/{self.uid}/stats")
-        if _index_missing(response):
-            return 0
-        response.raise_for_status()
-        return int(response.json()["numberOfDocuments"])
+        try:
+            stats = self.http.get(f"/indexes/{self.uid}/stats")
+        except MeiliHttpError as error:
+            if _index_missing(error):
+                return 0
+            raise
+        return int(stats["numberOfDocuments"])
 
     def search(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {
@@ -255,11 +234,12 @@ class MeiliIndex:
             params.update(page=query.offset // query.limit + 1, hitsPerPage=query.limit)
         else:
             params.update(page=1, hitsPerPage=query.offset + query.limit)
-        response = self.http.post(f"/indexes/{self.uid}/search", json=params)
-        if _index_missing(response):  # nothing synced yet: honestly empty
-            return SearchResult(hits=[], total=0)
-        response.raise_for_status()
-        body = response.json()
+        try:
+            body = self.http.post(f"/indexes/{self.uid}/search", params)
+        except MeiliHttpError as error:
+            if _index_missing(error):  # nothing synced yet: honestly empty
+                return SearchResult(hits=[], total=0)
+            raise
         hits = body["hits"] if aligned else body["hits"][query.offset :]
         total = int(body.get("totalHits", 0))
         return SearchResult(hits=[from_hit(h) for h in hits], total=total, exact=total < TOTAL_CAP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import threading
 import time
@@ -10,8 +11,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from modes import MODES
+from fastapi.testclient import TestClient
+from modes import MODES, full_settings
 
+from backend.api.main import create_api
+from backend.bootstrap import build_context
+from backend.errors import Unavailable
 from backend.search.meili import MeiliIndex
 from backend.search.port import BoundingBox, HotelDoc, SearchQuery, Sort
 
@@ -87,3 +92,20 @@ def test_kept_alive_searches_never_wait_for_a_delayed_ack(index: MeiliIndex) -> 
         assert len(index.search(query).hits) == 100
         latencies.append((time.perf_counter() - started) * 1000)
     assert statistics.median(latencies) < 30, sorted(latencies)
+
+
+def test_an_unreachable_engine_is_a_503_with_a_message(postgres_url: str) -> None:
+    """Meilisearch down: the adapter says so as Unavailable, and the API answers 503, not 500."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = MeiliIndex(dead, None, "anything")
+    with pytest.raises(Unavailable):
+        down.ping()
+    ctx = build_context(full_settings(postgres_url, meili_url=dead, search_cache_ttl_seconds=0))
+    with TestClient(create_api(ctx), raise_server_exceptions=False) as client:
+        response = client.get("/api/search", params={"q": "harbour"})
+    ctx.engine.dispose()
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unavailable" and "search engine" in error["message"]
