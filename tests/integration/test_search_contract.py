@@ -260,3 +260,21 @@ def test_rebuild_swaps_in_a_fresh_index_while_searches_keep_working(engine: Sear
     assert failures == [] and sum(done) == 8
     assert ids(engine, text="rebuilt") == [2] and engine.count() == 8
     engine.upsert([DOCS[1]])
+
+
+def test_a_rebuild_that_fails_midway_leaves_the_live_index_as_it_was(engine: SearchIndex) -> None:
+    """The database going away halfway through a reindex: the error reaches the caller, the live
+    index keeps every document, and both writes and the next rebuild still work."""
+
+    def batches_then_failure() -> Iterator[list[HotelDoc]]:
+        yield [replace(d, name=f"Halfway {d.id}") for d in DOCS[:4]]
+        raise ConnectionError("the database went away")
+
+    with pytest.raises(ConnectionError):
+        engine.rebuild(batches_then_failure(), lambda n: None)
+    assert ids(engine, text="halfway") == [] and engine.count() == 8
+    assert ids(engine, text="opera") == [8]
+    engine.upsert([replace(DOCS[0], name="Zephyr Lodge Again")])
+    assert ids(engine, text="again") == [1]
+    assert engine.rebuild([DOCS], lambda n: None) == 8
+    assert ids(engine, text="again") == [] and engine.count() == 8
