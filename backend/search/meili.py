@@ -9,9 +9,9 @@ write at 100k hotels, growing linearly), which rules out sub-second sync. Two ra
 plain numeric facets gave the same hits for 300 of 300 benchmark viewports at the same latency
 (p50 3.8 vs 3.7 ms at 100k), and a one-document write costs tens of milliseconds.
 
-Reads (search, count, ping), task polls and a rebuild's additions go through our own kept-alive
-client (`meili_http.py` says why). Writes keep the SDK: one thread (the sync worker, a reindex)
-makes them. A rebuild's additions may be NDJSON the database already built (`EncodedBatch`).
+Searches, document writes and task polls go through our own kept-alive client (`meili_http.py`
+says why); the SDK is left with the rare index-level calls (create, settings, swap, delete). A
+rebuild's additions may be NDJSON the database already built (`EncodedBatch`).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class MeiliIndex:
     def __init__(
         self, url: str, api_key: str | None, uid: str, task_timeout_ms: int = 60_000
     ) -> None:
-        self.client = meilisearch.Client(url, api_key, timeout=10)  # writes only
+        self.client = meilisearch.Client(url, api_key, timeout=10)  # index-level calls only
         self.http = MeiliHttp(url, api_key, timeout=10)
         self.uid = uid
         self.task_timeout_ms = task_timeout_ms
@@ -151,15 +151,16 @@ class MeiliIndex:
     def upsert(self, docs: Sequence[HotelDoc]) -> None:
         if docs:
             self.ensure_ready()
-            index = self.client.index(self.uid)
-            self._wait(index.add_documents([to_document(d) for d in docs], "id").task_uid)
+            self._wait(self._add(self.uid, docs))
 
     def delete(self, ids: Sequence[int]) -> None:
         if ids:
             self.ensure_ready()
-            index = self.client.index(self.uid)
             id_list = ", ".join(str(int(i)) for i in ids)
-            self._wait(index.delete_documents(filter=f"id IN [{id_list}]").task_uid)
+            answer = self.http.post(
+                f"/indexes/{self.uid}/documents/delete", {"filter": f"id IN [{id_list}]"}
+            )
+            self._wait(int(answer["taskUid"]))
 
     def rebuild(self, batches: Iterable[Sequence[HotelDoc]], progress: Progress) -> int:
         """Fill `<uid>__rebuild`, swap it with the live index, drop the old one."""
