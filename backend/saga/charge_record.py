@@ -26,12 +26,12 @@ from backend.db import autocommit
 from backend.models import OutboxMessage, Payment, PaymentKind, ProcessedMessage, utcnow
 from backend.saga.events import Event, PaymentSucceeded
 
-_SEEN = ("consumer", "message_id", "processed_at")
+SEEN_COLUMNS = ("consumer", "message_id", "processed_at")
 _PAID = ("order_id", "kind", "amount", "currency", "gateway_ref", "idempotency_key", "created_at")
-_OUTBOX = ("event_type", "payload", "created_at", "message_id")
+OUTBOX_COLUMNS = ("event_type", "payload", "created_at", "message_id")
 
 
-def _row(table: Table, prefix: str, columns: tuple[str, ...]) -> Any:
+def param_row(table: Table, prefix: str, columns: tuple[str, ...]) -> Any:
     """SELECT of typed parameters named `prefix_column`: the row an INSERT .. SELECT inserts."""
     return select(*(bindparam(f"{prefix}_{c}", type_=table.c[c].type) for c in columns))
 
@@ -42,7 +42,7 @@ def _statement(with_charge: bool) -> Insert:
     outbox: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
     seen = (
         pg_insert(processed)
-        .from_select(_SEEN, _row(processed, "seen", _SEEN))
+        .from_select(SEEN_COLUMNS, param_row(processed, "seen", SEEN_COLUMNS))
         .on_conflict_do_nothing()
         .returning(processed.c.message_id)
         .cte("seen")
@@ -52,7 +52,7 @@ def _statement(with_charge: bool) -> Insert:
     if with_charge:
         paid = (
             pg_insert(payments)
-            .from_select(_PAID, _row(payments, "paid", _PAID).where(guard))
+            .from_select(_PAID, param_row(payments, "paid", _PAID).where(guard))
             .on_conflict_do_nothing(index_elements=[payments.c.idempotency_key])
             .returning(payments.c.id)
             .cte("paid")
@@ -61,7 +61,7 @@ def _statement(with_charge: bool) -> Insert:
         guard = exists(select(paid.c.id))
     return (
         insert(outbox)
-        .from_select(_OUTBOX, _row(outbox, "box", _OUTBOX).where(guard))
+        .from_select(OUTBOX_COLUMNS, param_row(outbox, "box", OUTBOX_COLUMNS).where(guard))
         .add_cte(*ctes)
     )
 

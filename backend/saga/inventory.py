@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from backend.bootstrap import Context
 from backend.inventory import nights, release_nights, reserve_night
 from backend.models import Booking, BookingStatus, RoomType
-from backend.saga.consumer import apply_once
+from backend.saga.confirm_record import confirm_live_hold_at_once
+from backend.saga.consumer import after_commit, already_processed, apply_once
 from backend.saga.events import (
     InventoryFailed,
     InventoryReserved,
@@ -29,6 +30,16 @@ from backend.saga.events import (
 def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "inventory.confirm_booking"
     message_id, event = parse(message, PaymentSucceeded)
+    if ctx.engine.dialect.name == "postgresql":
+        # The common case (a live hold) in one round trip instead of a transaction of five.
+        if already_processed(ctx, consumer, message_id):
+            return
+        reserved = InventoryReserved(
+            order_id=event.order_id, booking_id=event.booking_id, charge_ref=event.charge_ref
+        )
+        if confirm_live_hold_at_once(ctx.engine, consumer, message_id, reserved, ctx.clock()):
+            after_commit(ctx, processed=(consumer, message_id))
+            return
 
     def reserve(session: Session) -> None:
         failure = confirm(session, event.booking_id, ctx.clock())

@@ -7,19 +7,21 @@ ConfirmedBookingCancelled asks for a refund per the hotel's cancellation policy 
 confirmed and records the refunded amount). Messages that overtook the one they depend on raise
 OutOfOrder and are retried.
 
-Orders are read and written with Core statements, not the ORM's unit of work (which cost more
-CPU than the statements themselves in the saga's busiest consumer): `locked_order` reads the row
-under its lock into a detached `Order`, `order_state.transition` decides every move, and `_save`
-+ `_append` write the order's columns and its timeline entry back.
+Orders are read and written with Core statements (backend/saga/order_store.py), not the ORM's
+unit of work: `locked_order` reads the row under its lock into a detached `Order`,
+`order_state.transition` decides every move, and `move` writes the order's columns and its
+timeline entry back (one statement on Postgres).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
 from backend.bootstrap import Context
@@ -34,8 +36,15 @@ from backend.models import (
     OrderStatus,
 )
 from backend.payments.gateway import Charge
-from backend.saga import inventory
-from backend.saga.consumer import OutOfOrder, apply_once, metrics_after_commit, note_status
+from backend.saga import inventory, order_store
+from backend.saga.consumer import (
+    OutOfOrder,
+    already_processed,
+    apply_once,
+    metrics_after_commit,
+    note_status,
+    saga_transaction,
+)
 from backend.saga.events import (
     BadMessage,
     ConfirmedBookingCancelled,
@@ -49,6 +58,7 @@ from backend.saga.events import (
     parse,
 )
 from backend.saga.order_state import is_terminal, timeline_entry, transition
+from backend.saga.order_store import ORDERS, append, move, save
 from backend.saga.payments import record_charge
 
 REFUND_SHARE = {
@@ -57,19 +67,15 @@ REFUND_SHARE = {
     CancellationPolicy.STRICT: Decimal("0"),
 }
 CENT = Decimal("0.01")
-_ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
-_EVENTS: Table = OrderEvent.__table__  # type: ignore[attr-defined]
-# Built once: the statements and their compiled forms are reused by every message.
-_SAVE = (
-    update(_ORDERS)
-    .where(_ORDERS.c.id == bindparam("order_id"))
-    .values(
-        status=bindparam("new_status"),
-        updated_at=bindparam("new_updated_at"),
-        refunded_amount=bindparam("new_refunded_amount"),
-    )
+log = logging.getLogger("trinity.saga")
+_BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
+_CANCEL_HOLD = (
+    update(_BOOKINGS)
+    .where(_BOOKINGS.c.id == bindparam("booking_id"))
+    .where(_BOOKINGS.c.status == str(BookingStatus.HELD))
+    .values(status=str(BookingStatus.CANCELLED), updated_at=bindparam("now"))
+    .returning(_BOOKINGS.c.room_type_id, _BOOKINGS.c.check_in, _BOOKINGS.c.check_out)
 )
-_APPEND = insert(_EVENTS)
 
 
 def record_payment(ctx: Context, message: dict[str, Any]) -> None:
@@ -77,15 +83,15 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
     assert isinstance(event, PaymentSucceeded | PaymentFailed)
 
-    def apply(session: Session) -> None:
-        order, now = _lock_order(session, event.order_id), ctx.clock()
+    def apply(session: Session, order: Order) -> None:
+        now = ctx.clock()
         if order.status == OrderStatus.FAILED and isinstance(event, PaymentSucceeded):
             # The sweeper closed the order as unpaid, then the charge went through after all.
             detail = (
                 f"Charged {event.amount} {event.currency} after the order was closed: refunding."
             )
             data = {"charge_ref": event.charge_ref}
-            _append(session, timeline_entry(order, "PaymentSucceeded", now, detail, data))
+            append(session, timeline_entry(order, "PaymentSucceeded", now, detail, data))
             _request_refund(session, order, event.amount, "compensation")
             return
         if order.status != OrderStatus.PENDING:
@@ -97,7 +103,7 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
             _move(session, order, OrderStatus.FAILED, "PaymentFailed", now, event.reason, data)
             _release_hold(session, order.booking_id, now)
 
-    apply_once(ctx, consumer, message_id, apply)
+    _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
 def complete_order(ctx: Context, message: dict[str, Any]) -> None:
@@ -105,8 +111,8 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
     assert isinstance(event, InventoryReserved | InventoryFailed)
 
-    def apply(session: Session) -> None:
-        order, now = _lock_order(session, event.order_id), ctx.clock()
+    def apply(session: Session, order: Order) -> None:
+        now = ctx.clock()
         if order.status == OrderStatus.PENDING:
             # Overtook PaymentSucceeded (both leave the payments step at once). The inventory
             # step only runs after a charge, so record that payment now; the later
@@ -120,20 +126,20 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
             detail = "Rooms reserved: the booking is confirmed."
             _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail)
             return
-        _append(
+        append(
             session, timeline_entry(order, "InventoryFailed", now, f"{event.reason.capitalize()}.")
         )
         _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
 
-    apply_once(ctx, consumer, message_id, apply)
+    _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
 def record_refund(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.record_refund"
     message_id, event = parse(message, RefundIssued)
 
-    def apply(session: Session) -> None:
-        order, now = _lock_order(session, event.order_id), ctx.clock()
+    def apply(session: Session, order: Order) -> None:
+        now = ctx.clock()
         order.refunded_amount = order.refunded_amount + event.amount
         detail = f"Refunded {event.amount} {event.currency} ({event.reason})."
         data = {"refund_ref": event.refund_ref, "amount": str(event.amount), "reason": event.reason}
@@ -141,11 +147,10 @@ def record_refund(ctx: Context, message: dict[str, Any]) -> None:
             _move(session, order, OrderStatus.REFUNDED, "RefundIssued", now, detail, data)
         else:
             order.updated_at = now
-            _save(session, order)
-            _append(session, timeline_entry(order, "RefundIssued", now, detail, data))
+            move(session, order, timeline_entry(order, "RefundIssued", now, detail, data))
             note_status(session, order, "RefundIssued")
 
-    apply_once(ctx, consumer, message_id, apply)
+    _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
 def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
@@ -153,18 +158,42 @@ def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
     message_id, event = parse(message, ConfirmedBookingCancelled)
 
     def apply(session: Session) -> None:
-        order = _locked(session, _ORDERS.c.booking_id == event.booking_id)
+        order = order_store.locked(session, ORDERS.c.booking_id == event.booking_id)
         if order is None or order.status != OrderStatus.CONFIRMED:
             return  # nothing was paid for this booking
         policy = _policy(session, event)
         amount = (order.amount * REFUND_SHARE[policy]).quantize(CENT)
         share = int(REFUND_SHARE[policy] * 100)
         detail = f"Booking cancelled under the {policy} policy: {share}% refundable."
-        _append(session, timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
+        append(session, timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
         if amount > 0:
             _request_refund(session, order, amount, "cancellation")
 
     apply_once(ctx, consumer, message_id, apply)
+
+
+def _apply_to_order(
+    ctx: Context,
+    consumer: str,
+    message_id: str,
+    order_id: int,
+    effect: Callable[[Session, Order], None],
+) -> None:
+    """`apply_once` for a message about one order, handed to `effect` under its row lock.
+
+    The processed-message row and the order's lock are one statement on Postgres
+    (`order_store.claim`): the steps of the saga's busiest consumer save a round trip each.
+    """
+    if already_processed(ctx, consumer, message_id):
+        return
+    with saga_transaction(ctx, processed=(consumer, message_id)) as session:
+        fresh, order = order_store.claim(session, consumer, message_id, order_id)
+        if not fresh:
+            log.info("%s: message %s was already processed", consumer, message_id)
+            return
+        if order is None:
+            raise BadMessage(f"order {order_id} does not exist")
+        effect(session, order)
 
 
 def resolve_stuck_order(
@@ -191,13 +220,13 @@ def resolve_stuck_order(
             detail = "Rooms reserved: the booking is confirmed."
             _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail, by)
             return OrderStatus.CONFIRMED
-        _append(
+        append(
             session, timeline_entry(order, "InventoryFailed", now, f"{failure.capitalize()}.", by)
         )
     # The rooms are gone (now or earlier): refund. Asking again is harmless (the refund's
     # idempotency key); touching the order spaces the sweeper's next look by a deadline.
     order.updated_at = now
-    _save(session, order)
+    save(session, order)
     _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
     return OrderStatus.PAID
 
@@ -224,48 +253,8 @@ def _record_paid(
 
 
 def locked_order(session: Session, order_id: int) -> Order | None:
-    """The order, read under its row lock, as a detached `Order` (written back by `_save`)."""
-    return _locked(session, _ORDERS.c.id == order_id)
-
-
-def _lock_order(session: Session, order_id: int) -> Order:
-    order = locked_order(session, order_id)
-    if order is None:
-        raise BadMessage(f"order {order_id} does not exist")
-    return order
-
-
-def _locked(session: Session, condition: ColumnElement[bool]) -> Order | None:
-    # SQLite has no FOR UPDATE (SQLAlchemy leaves it out): its write lock is the whole database.
-    found = session.execute(_ORDERS.select().where(condition).with_for_update()).first()
-    return Order(**found._mapping) if found is not None else None
-
-
-def _save(session: Session, order: Order) -> None:
-    """Write back the columns the saga changes (status, updated_at, refunded_amount)."""
-    session.execute(
-        _SAVE,
-        {
-            "order_id": order.id,
-            "new_status": str(order.status),
-            "new_updated_at": order.updated_at,
-            "new_refunded_amount": order.refunded_amount,
-        },
-    )
-
-
-def _append(session: Session, entry: OrderEvent) -> None:
-    """Add a timeline entry (one Core INSERT)."""
-    session.execute(
-        _APPEND,
-        {
-            "order_id": entry.order_id,
-            "type": entry.type,
-            "at": entry.at,
-            "detail": entry.detail,
-            "data": entry.data,
-        },
-    )
+    """The order, read under its row lock, as a detached `Order` (written back by `save`)."""
+    return order_store.locked_by_id(session, order_id)
 
 
 def _move(
@@ -278,8 +267,7 @@ def _move(
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
     entry = transition(order, target, event_type, now, detail, data)
-    _save(session, order)
-    _append(session, entry)
+    move(session, order, entry)
     note_status(session, order, event_type)
     if is_terminal(target):
         took = (now - order.created_at).total_seconds()
@@ -300,15 +288,11 @@ def _request_refund(session: Session, order: Order, amount: Decimal, reason: str
 
 
 def _release_hold(session: Session, booking_id: int, now: datetime) -> None:
-    booking = session.exec(
-        select(Booking).where(Booking.id == booking_id).with_for_update()
-    ).first()
-    if booking is None or booking.status != BookingStatus.HELD:
+    """Cancel the booking if it is still held, and free its rooms (one UPDATE takes the lock)."""
+    cancelled = session.execute(_CANCEL_HOLD, {"booking_id": booking_id, "now": now}).first()
+    if cancelled is None:
         return  # expired or cancelled already: its rooms are free
-    release_nights(session, booking.room_type_id, nights(booking.check_in, booking.check_out))
-    booking.status = BookingStatus.CANCELLED
-    booking.updated_at = now
-    session.add(booking)
+    release_nights(session, cancelled.room_type_id, nights(cancelled.check_in, cancelled.check_out))
 
 
 def _policy(session: Session, event: ConfirmedBookingCancelled) -> CancellationPolicy:

@@ -1,0 +1,104 @@
+"""The inventory and orders steps, called directly: once per message, whatever the delivery.
+
+In full mode these are the one-statement paths (backend/saga/confirm_record.py, the order claim
+and move of backend/saga/order_store.py), in local mode the plain transactions. The Redis
+pre-check is emptied between deliveries, so the database alone must stop the duplicate.
+"""
+
+# ruff: noqa: F811  (pytest fixtures imported from tests/sagas.py)
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sagas import SagaHarness, saga, saga_factory  # noqa: F401
+from sqlmodel import col, select
+
+from backend.db import transaction
+from backend.models import BookingStatus, OrderStatus, OutboxMessage, ProcessedMessage
+from backend.saga.consumer import processed_key
+from backend.saga.events import BadMessage, envelope
+from backend.saga.inventory import confirm_booking
+from backend.saga.orders import complete_order, record_payment
+from backend.saga.payments import charge_order
+
+
+def _event(saga: SagaHarness, event_type: str, order_id: int) -> dict[str, Any]:
+    with transaction(saga.ctx.engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.event_type == event_type)
+        ).all()
+    (row,) = [r for r in rows if r.payload.get("order_id") == order_id]
+    return envelope(row)
+
+
+def _deliver_twice(saga: SagaHarness, consumer: str, handler: Any, message: Any) -> None:
+    handler(saga.ctx, message)
+    saga.ctx.redis.delete(processed_key(consumer))  # e.g. Redis lost its data
+    handler(saga.ctx, message)
+
+
+def _processed(saga: SagaHarness, consumer: str) -> int:
+    with transaction(saga.ctx.engine) as session:
+        rows = session.exec(
+            select(ProcessedMessage).where(col(ProcessedMessage.consumer) == consumer)
+        ).all()
+    return len(rows)
+
+
+def _outbox(saga: SagaHarness, event_type: str) -> int:
+    with transaction(saga.ctx.engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.event_type == event_type)
+        ).all()
+    return len(rows)
+
+
+def _paid_order(saga: SagaHarness) -> tuple[int, int]:
+    booking = saga.held_booking()
+    order_id = saga.checkout(booking)
+    charge_order(saga.ctx, _event(saga, "OrderCreated", order_id))
+    return order_id, booking.id or 0
+
+
+def test_a_live_hold_confirmed_twice_is_confirmed_once(saga: SagaHarness) -> None:
+    order_id, booking_id = _paid_order(saga)
+    message = _event(saga, "PaymentSucceeded", order_id)
+    _deliver_twice(saga, "inventory.confirm_booking", confirm_booking, message)
+    assert saga.booking(booking_id).status == BookingStatus.CONFIRMED
+    assert _processed(saga, "inventory.confirm_booking") == 1
+    assert (_outbox(saga, "InventoryReserved"), _outbox(saga, "InventoryFailed")) == (1, 0)
+
+
+def test_an_expired_hold_takes_the_general_path(saga: SagaHarness) -> None:
+    order_id, booking_id = _paid_order(saga)
+    saga.expire(saga.booking(booking_id))
+    saga.hold(saga.booking(booking_id).room_type_id)  # a rival takes the only room
+    message = _event(saga, "PaymentSucceeded", order_id)
+    _deliver_twice(saga, "inventory.confirm_booking", confirm_booking, message)
+    assert saga.booking(booking_id).status == BookingStatus.EXPIRED
+    assert _processed(saga, "inventory.confirm_booking") == 1
+    assert (_outbox(saga, "InventoryReserved"), _outbox(saga, "InventoryFailed")) == (0, 1)
+
+
+def test_each_order_step_delivered_twice_moves_the_order_once(saga: SagaHarness) -> None:
+    order_id, _ = _paid_order(saga)
+    paid = _event(saga, "PaymentSucceeded", order_id)
+    _deliver_twice(saga, "orders.record_payment", record_payment, paid)
+    assert saga.order(order_id).status == OrderStatus.PAID
+    confirm_booking(saga.ctx, paid)
+    reserved = _event(saga, "InventoryReserved", order_id)
+    _deliver_twice(saga, "orders.complete_order", complete_order, reserved)
+    assert saga.order(order_id).status == OrderStatus.CONFIRMED
+    assert saga.timeline(order_id) == ["OrderCreated", "PaymentSucceeded", "InventoryReserved"]
+    assert _processed(saga, "orders.record_payment") == 1
+    assert _processed(saga, "orders.complete_order") == 1
+
+
+def test_a_message_for_a_missing_order_records_nothing(saga: SagaHarness) -> None:
+    order_id, _ = _paid_order(saga)
+    paid = _event(saga, "PaymentSucceeded", order_id)
+    paid["payload"] = {**paid["payload"], "order_id": order_id + 1000}
+    with pytest.raises(BadMessage):
+        record_payment(saga.ctx, paid)
+    assert _processed(saga, "orders.record_payment") == 0
