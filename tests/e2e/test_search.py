@@ -57,6 +57,17 @@ def test_filters_change_results_and_a_reload_restores_them(
     expect(page.get_by_role("checkbox", name="Breakfast")).to_be_checked()
     expect(page.get_by_label("Sort by")).to_have_value("price_asc")
     assert hit_names(page) == ["Alfama Riverside"]
+
+    # From the keyboard, a checkbox toggles on Space and not on Enter (WAI-ARIA, as Radix's).
+    breakfast = page.get_by_role("checkbox", name="Breakfast")
+    breakfast.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)  # a toggle would have come back by now (Space's does below)
+    expect(breakfast).to_be_checked()
+    expect(count).to_have_text("1 hotel")
+    page.keyboard.press("Space")
+    expect(breakfast).not_to_be_checked()
+    expect(count).to_have_text("2 hotels")
     assert browser_log.errors == [], f"console errors: {browser_log.errors}"
 
 

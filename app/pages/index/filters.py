@@ -88,19 +88,64 @@ def sort_field() -> rx.Component:
     )
 
 
+# Radix Themes' check mark (ThickCheckIcon), as its checkbox draws it.
+CHECK_PATH = (
+    "M8.53547 0.62293C8.88226 0.849446 8.97976 1.3142 8.75325 1.66099L4.5083 8.1599C4.38833 "
+    "8.34356 4.19397 8.4655 3.9764 8.49358C3.75883 8.52167 3.53987 8.45309 3.3772 8.30591L0.616113 "
+    "5.80777C0.308959 5.52987 0.285246 5.05559 0.563148 4.74844C0.84105 4.44128 1.31533 4.41757 "
+    "1.62249 4.69547L3.73256 6.60459L7.49741 0.840706C7.72393 0.493916 8.18868 0.396414 8.53547 "
+    "0.62293Z"
+)
+
+
+def amenity_checkbox(code: str) -> rx.Component:
+    # The DOM rx.checkbox(label, size="2") renders (a role="checkbox" button in a label, Radix
+    # classes), from plain elements: the page hydrates these eight before its first search can
+    # leave, and each Radix checkbox is a dozen components with effects and a ResizeObserver.
+    checked = SearchState.amenities.contains(code)
+    return rx.el.label(
+        rx.el.div(
+            rx.el.button(
+                rx.cond(
+                    checked,
+                    rx.el.svg(
+                        # As attributes: Reflex would make fill and fill_rule CSS-in-JS.
+                        rx.el.svg.path(
+                            d=CHECK_PATH,
+                            custom_attrs={"fillRule": "evenodd", "clipRule": "evenodd"},
+                        ),
+                        width="9",
+                        height="9",
+                        view_box="0 0 9 9",
+                        class_name="rt-BaseCheckboxIndicator rt-CheckboxIndicator",
+                        custom_attrs={"fill": "currentcolor", "data-state": "checked"},
+                    ),
+                ),
+                type="button",
+                role="checkbox",
+                aria_checked=checked,
+                value="on",
+                on_click=SearchState.toggle_amenity(code, ~checked),
+                class_name="rt-reset rt-BaseCheckboxRoot rt-CheckboxRoot rt-r-size-2 "
+                "rt-variant-surface",
+                custom_attrs={
+                    "data-state": rx.cond(checked, "checked", "unchecked"),
+                    # A checkbox toggles on Space only (WAI-ARIA), as Radix's does.
+                    "onKeyDown": rx.Var("(e) => { if (e.key === 'Enter') e.preventDefault(); }"),
+                },
+            ),
+            amenity_label(code),
+            class_name="rt-Flex rt-r-gap-2",
+        ),
+        class_name="rt-Text rt-r-size-2",
+    )
+
+
 def amenity_filters() -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("Amenities", font_size="0.875rem", font_weight="500", margin_bottom="0.25rem"),
         rx.flex(
-            *[
-                rx.checkbox(
-                    amenity_label(code),
-                    checked=SearchState.amenities.contains(code),
-                    on_change=lambda checked, code=code: SearchState.toggle_amenity(code, checked),
-                    size="2",
-                )
-                for code in AMENITY_FILTERS
-            ],
+            *[amenity_checkbox(code) for code in AMENITY_FILTERS],
             wrap="wrap",
             spacing="4",
         ),
