@@ -16,7 +16,9 @@ sets TCP_NODELAY on its own side.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError
@@ -33,19 +35,30 @@ class MeiliHttpError(RuntimeError):
         self.code = str(body.get("code", ""))
 
 
+log = logging.getLogger("trinity.search.meili")
+
+UNREACHABLE = "The search engine is briefly unreachable. Please retry in a moment."
+
+
 class MeiliHttp:
-    """Thread-safe: urllib3 gives each concurrent request its own connection from the pool."""
+    """Thread-safe: urllib3 gives each concurrent request its own connection from the pool.
+
+    One retry of any request, also after a connection the server closed while idle: every call
+    made here is safe to repeat (a search; an upsert by id or a delete by filter is a new task
+    with the same effect; a task poll).
+    """
 
     def __init__(self, url: str, api_key: str | None, timeout: float, pool_size: int = 16) -> None:
         headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        self.base_path = urlsplit(url).path.rstrip("/")  # Meilisearch behind a path prefix
         self.pool = urllib3.connection_from_url(
             url,
             maxsize=pool_size,
             headers=headers,
             timeout=urllib3.Timeout(total=timeout),
-            retries=urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0),
+            retries=urllib3.Retry(total=1, redirect=0, status=0, allowed_methods=None),
         )
 
     def get(self, path: str) -> Any:
@@ -78,12 +91,19 @@ class MeiliHttp:
         if content_type != "application/json":
             extra["headers"] = {**self.pool.headers, "Content-Type": content_type}
         try:
-            response = self.pool.urlopen(method, path, body=body, **extra)
+            response = self.pool.urlopen(method, self.base_path + path, body=body, **extra)
         except HTTPError as error:
-            raise Unavailable(
-                "The search engine is briefly unreachable. Please retry in a moment."
-            ) from error
-        answer = json.loads(response.data) if response.data else {}
+            raise Unavailable(UNREACHABLE) from error
+        # A busy or failing engine (5xx, 429), or a proxy's page instead of its JSON, is the
+        # engine being unavailable to this request, not a fault in it: 503, not 500.
+        if response.status >= 500 or response.status == 429:
+            log.warning("Meilisearch answered %s: %.300r", response.status, response.data)
+            raise Unavailable(UNREACHABLE)
+        try:
+            answer = json.loads(response.data) if response.data else {}
+        except ValueError as error:
+            log.warning("Meilisearch answered %s, not JSON: %.300r", response.status, response.data)
+            raise Unavailable(UNREACHABLE) from error
         if response.status >= 400:
             raise MeiliHttpError(response.status, answer)
         return answer
