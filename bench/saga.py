@@ -95,7 +95,7 @@ def _room_types(ctx: Context, sagas: int, late: int) -> tuple[int, list[int]]:
     return ids[0], ids[1:]
 
 
-def _prepare(
+def prepare_holds(
     ctx: Context, sagas: int, late_share: float
 ) -> tuple[list[Booking], list[Booking], int]:
     user = auth.ensure_user(ctx, "bench@example.com", "bench-password", "Bench", is_admin=False)
@@ -214,7 +214,7 @@ def run_once(
         )  # fmt: skip
         ctx = build_context(settings)
         ctx.redis.flushdb()
-        normal, lates, user_id = _prepare(ctx, sagas, late)
+        normal, lates, user_id = prepare_holds(ctx, sagas, late)
         env = {
             **os.environ, "TRINITY_MODE": "full", "DATABASE_URL": database_url,
             "REDIS_URL": bench_redis, "BROKER_URL": broker_url,

@@ -28,7 +28,7 @@ from backend.saga.topology import subscribers
 from backend.services.checkout import CheckoutRequest, checkout
 from backend.settings import Mode, Settings
 from bench.common import fresh_database, require_full_mode_env
-from bench.saga import DECLINED_CARD, OK_CARD, _prepare
+from bench.saga import DECLINED_CARD, OK_CARD, prepare_holds
 
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
@@ -55,7 +55,7 @@ class StepMeter:
 
 
 def drive(ctx: Context, sagas: int, meter: StepMeter) -> None:
-    bookings, _, user_id = _prepare(ctx, sagas, 0.0)
+    bookings, _, user_id = prepare_holds(ctx, sagas, 0.0)
     last_seen = 0
     for i, booking in enumerate(bookings):
         card = DECLINED_CARD if i % 5 == 0 else OK_CARD

@@ -21,6 +21,7 @@ from uuid import uuid4
 
 from sqlalchemy import Engine, Insert, Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from backend.db import autocommit
 from backend.models import Booking, BookingStatus, OutboxMessage, ProcessedMessage, utcnow
@@ -53,7 +54,8 @@ def _statement() -> Insert:
             SEEN_COLUMNS,
             param_row(processed, "seen", SEEN_COLUMNS).where(exists(select(confirmed.c.id))),
         )
-        .on_conflict_do_nothing()
+        # No ON CONFLICT: a processed row committed after this statement's snapshot must abort
+        # the whole statement, booking update included, not leave a confirmation unrecorded.
         .returning(processed.c.message_id)
         .cte("seen")
     )
@@ -79,5 +81,10 @@ def confirm_live_hold_at_once(
         "box_event_type": type(reserved).__name__, "box_payload": reserved.model_dump(mode="json"),
         "box_created_at": utcnow(), "box_message_id": str(uuid4()),
     }  # fmt: skip
-    with autocommit(engine) as connection:  # a lone statement is its own transaction
-        return connection.execute(_CONFIRM, params).first() is not None
+    try:
+        with autocommit(engine) as connection:  # a lone statement is its own transaction
+            return connection.execute(_CONFIRM, params).first() is not None
+    except IntegrityError:
+        # Another delivery recorded the message after this statement's snapshot: nothing was
+        # written (the statement is atomic); the general path will see the duplicate.
+        return False

@@ -8,7 +8,10 @@ pre-check is emptied between deliveries, so the database alone must stop the dup
 # ruff: noqa: F811  (pytest fixtures imported from tests/sagas.py)
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sagas import SagaHarness, saga, saga_factory  # noqa: F401
@@ -102,3 +105,45 @@ def test_a_message_for_a_missing_order_records_nothing(saga: SagaHarness) -> Non
     with pytest.raises(BadMessage):
         record_payment(saga.ctx, paid)
     assert _processed(saga, "orders.record_payment") == 0
+
+
+def _deliver_at_once(saga: SagaHarness, handler: Any, message: Any, copies: int = 6) -> None:
+    """The same message handled by several threads at the same moment (redelivery to two
+    workers), no Redis pre-check to stop any of them: the database alone decides."""
+    start = threading.Barrier(copies)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        start.wait()
+        try:
+            handler(saga.ctx, dict(message))
+        except BaseException as error:  # asserted on below
+            errors.append(error)
+
+    pre_checks = [
+        f"backend.saga.{m}.already_processed" for m in ("consumer", "inventory", "orders")
+    ]
+    with contextlib.ExitStack() as stack:
+        for target in pre_checks:
+            stack.enter_context(patch(target, return_value=False))
+        threads = [threading.Thread(target=deliver) for _ in range(copies)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+
+
+def test_a_confirmation_delivered_to_many_workers_at_once_confirms_once(
+    saga: SagaHarness,
+) -> None:
+    order_id, booking_id = _paid_order(saga)
+    paid = _event(saga, "PaymentSucceeded", order_id)
+    _deliver_at_once(saga, confirm_booking, paid)
+    assert saga.booking(booking_id).status == BookingStatus.CONFIRMED
+    assert _processed(saga, "inventory.confirm_booking") == 1
+    assert (_outbox(saga, "InventoryReserved"), _outbox(saga, "InventoryFailed")) == (1, 0)
+    _deliver_at_once(saga, record_payment, paid)
+    assert saga.order(order_id).status == OrderStatus.PAID
+    assert saga.timeline(order_id) == ["OrderCreated", "PaymentSucceeded"]
+    assert _processed(saga, "orders.record_payment") == 1
