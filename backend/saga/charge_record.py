@@ -19,21 +19,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import CTE, Engine, Insert, Table, bindparam, exists, insert, select
+from sqlalchemy import CTE, Engine, Insert, Table, exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backend.db import autocommit
 from backend.models import OutboxMessage, Payment, PaymentKind, ProcessedMessage, utcnow
 from backend.saga.events import Event, PaymentSucceeded
+from backend.saga.row_params import OUTBOX_COLUMNS, SEEN_COLUMNS, param_row
 
-SEEN_COLUMNS = ("consumer", "message_id", "processed_at")
 _PAID = ("order_id", "kind", "amount", "currency", "gateway_ref", "idempotency_key", "created_at")
-OUTBOX_COLUMNS = ("event_type", "payload", "created_at", "message_id")
-
-
-def param_row(table: Table, prefix: str, columns: tuple[str, ...]) -> Any:
-    """SELECT of typed parameters named `prefix_column`: the row an INSERT .. SELECT inserts."""
-    return select(*(bindparam(f"{prefix}_{c}", type_=table.c[c].type) for c in columns))
 
 
 def _statement(with_charge: bool) -> Insert:

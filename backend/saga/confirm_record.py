@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.db import autocommit
 from backend.models import Booking, BookingStatus, OutboxMessage, ProcessedMessage, utcnow
-from backend.saga.charge_record import OUTBOX_COLUMNS, SEEN_COLUMNS, param_row
 from backend.saga.events import InventoryReserved
+from backend.saga.row_params import OUTBOX_COLUMNS, SEEN_COLUMNS, param_row
 
 
 def _statement() -> Insert:
