@@ -48,7 +48,9 @@ class MeiliHttp:
     with the same effect; a task poll).
     """
 
-    def __init__(self, url: str, api_key: str | None, timeout: float, pool_size: int = 16) -> None:
+    # As many kept connections as FastAPI's worker threads (anyio's default limit): a search
+    # beyond the pool's size gets a connection that is closed after it, with a warning.
+    def __init__(self, url: str, api_key: str | None, timeout: float, pool_size: int = 40) -> None:
         headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
