@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from backend.search.port import TOTAL_CAP, WORLD, BoundingBox, PriceMatch, SearchQuery, Sort
+from backend.search.port import TOTAL_CAP, WORLD, BoundingBox, SearchQuery, Sort
 
 DOC_COLUMNS = [
     "id", "name", "city", "country", "lat", "lng", "rating", "amenities", "description",
@@ -123,16 +123,12 @@ def _viewport(box: BoundingBox, params: list[Any]) -> str:
 
 def _filters(query: SearchQuery, params: list[Any]) -> list[str]:
     where = []
-    low_column, high_column = (
-        ("t.price_min", "t.price_min")
-        if query.price_match is PriceMatch.LOWEST
-        else ("t.price_max", "t.price_min")
-    )
+    low, high = query.price_match.bound_fields()
     if query.min_price is not None:
-        where.append(f"{low_column} >= ?")
+        where.append(f"t.{low} >= ?")
         params.append(query.min_price)
     if query.max_price is not None:
-        where.append(f"{high_column} <= ?")
+        where.append(f"t.{high} <= ?")
         params.append(query.max_price)
     for amenity in query.amenities:
         # ",wifi,pool," lets `instr` test membership of ",wifi," without a join.

@@ -30,7 +30,6 @@ from backend.search.port import (
     WORLD,
     EncodedBatch,
     HotelDoc,
-    PriceMatch,
     Progress,
     SearchQuery,
     SearchResult,
@@ -77,11 +76,7 @@ def filters(query: SearchQuery) -> list[str]:
     box = query.bbox
     if box is not None and box != WORLD:
         parts += [f"lat {box.sw_lat} TO {box.ne_lat}", f"lng {box.sw_lng} TO {box.ne_lng}"]
-    low, high = (
-        ("price_min", "price_min")
-        if query.price_match is PriceMatch.LOWEST
-        else ("price_max", "price_min")
-    )
+    low, high = query.price_match.bound_fields()
     if query.min_price is not None:
         parts.append(f"{low} >= {query.min_price}")
     if query.max_price is not None:

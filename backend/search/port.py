@@ -27,6 +27,12 @@ class PriceMatch(StrEnum):
     LOWEST = "lowest"  # the hotel's lowest nightly price lies in the range
     ANY_ROOM = "any_room"  # some room type could lie in it (a loose pre-filter; the DB decides)
 
+    def bound_fields(self) -> tuple[str, str]:
+        """The HotelDoc fields that min_price and max_price are compared with (>= and <=)."""
+        if self is PriceMatch.LOWEST:
+            return "price_min", "price_min"
+        return "price_max", "price_min"  # the hotel's price range overlaps the budget
+
 
 @dataclass(frozen=True)
 class BoundingBox:
