@@ -20,7 +20,6 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import Engine, Insert, Table, and_, bindparam, exists, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import autocommit
@@ -49,7 +48,7 @@ def _statement() -> Insert:
         .cte("confirmed")
     )
     seen = (
-        pg_insert(processed)
+        insert(processed)
         .from_select(
             SEEN_COLUMNS,
             param_row(processed, "seen", SEEN_COLUMNS).where(exists(select(confirmed.c.id))),
