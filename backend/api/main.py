@@ -33,7 +33,8 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     errors.install(api)
     api.add_middleware(RequestIdMiddleware)
     root = APIRouter(prefix="/api")
-    for module in (auth, hotels, bookings, orders, search, health, metrics):
+    # search first: the map asks it on every pan, and routes are matched in order.
+    for module in (search, auth, hotels, bookings, orders, health, metrics):
         root.include_router(module.router)
     api.include_router(root)
     _mount_docs(api)
@@ -48,13 +49,14 @@ def _mount_docs(api: FastAPI) -> None:
 
     @api.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        assets = {
-            "swagger_js_url": "/api/docs-assets/swagger-ui-bundle.js",
-            "swagger_css_url": "/api/docs-assets/swagger-ui.css",
-            "swagger_favicon_url": "/api/docs-assets/favicon-32x32.png",
-        }
+        if not local:
+            return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Trinity API")
         return get_swagger_ui_html(
-            openapi_url="/api/openapi.json", title="Trinity API", **(assets if local else {})
+            openapi_url="/api/openapi.json",
+            title="Trinity API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon-32x32.png",
         )
 
 

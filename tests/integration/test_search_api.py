@@ -113,6 +113,28 @@ def test_bad_input_is_422_invalid_input(client: TestClient) -> None:
         assert error["code"] == "invalid_input" and error["message"], params
 
 
+def test_the_query_parameters_are_documented(client: TestClient) -> None:
+    operation = client.get("/api/openapi.json").json()["paths"]["/api/search"]["get"]
+    documented = {p["name"]: p for p in operation["parameters"]}
+    assert set(documented) == {
+        "ne_lat", "ne_lng", "sw_lat", "sw_lng", "q", "min_price", "max_price", "amenities",
+        "check_in", "check_out", "guests", "sort", "limit", "offset",
+    }  # fmt: skip
+    assert all(p["in"] == "query" and not p["required"] for p in documented.values())
+    assert documented["check_in"]["schema"]["anyOf"][0]["format"] == "date"
+
+
+def test_the_last_of_a_repeated_parameter_wins_and_unknown_ones_are_ignored(
+    client: TestClient, ctx: Context
+) -> None:
+    hotel(ctx, "Casa Unica", 38.70, -9.14, [("Double", 2, 3, "120.00")])
+    drain(ctx)
+    params = [("q", "nowhere"), ("q", "Unica"), ("utm_source", "mail")]
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    assert [h["name"] for h in response.json()["hits"]] == ["Casa Unica"]
+
+
 def test_search_by_viewport_text_price_amenities_and_sort(client: TestClient, ctx: Context) -> None:
     a, _ = hotel(
         ctx,
