@@ -158,6 +158,29 @@ def test_a_confirmation_delivered_to_many_workers_at_once_confirms_once(
     assert _processed(saga, "orders.record_payment") == 1
 
 
+def test_payment_and_reservation_arriving_at_once_confirm_the_order_once(
+    saga: SagaHarness,
+) -> None:
+    """PaymentSucceeded and InventoryReserved leave for the orders queue moments apart, so two
+    orders workers can take them at the same instant: whichever wins the order's lock, the order
+    ends confirmed with the payment recorded once and each message processed once."""
+    for _ in range(4):
+        order_id, _booking = _paid_order(saga)
+        paid = _event(saga, "PaymentSucceeded", order_id)
+        confirm_booking(saga.ctx, paid)
+        reserved = _event(saga, "InventoryReserved", order_id)
+        steps = (
+            partial(record_payment, saga.ctx, paid),
+            partial(complete_order, saga.ctx, reserved),
+        )
+        assert _at_once(*steps) == []
+        order = saga.order(order_id)
+        assert order.status == OrderStatus.CONFIRMED
+        assert saga.timeline(order_id) == ["OrderCreated", "PaymentSucceeded", "InventoryReserved"]
+    assert _processed(saga, "orders.record_payment") == 4
+    assert _processed(saga, "orders.complete_order") == 4
+
+
 def test_a_confirmation_racing_the_hold_expiry_has_one_outcome(saga: SagaHarness) -> None:
     """The hold's deadline passes as its payment's confirmation arrives: the sweeper's expiry and
     the inventory step run at the same moment. Either order is fine; what must hold is one
