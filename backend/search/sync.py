@@ -316,19 +316,36 @@ def _prune_quietly(engine: Engine) -> None:
 # -- full rebuild -----------------------------------------------------------------------------------
 
 
+def settled_head(conn: Connection) -> Position:
+    """The last logged change whose transaction has finished, when nothing open can still log one
+    before it: every read that starts after this call sees it and everything before it."""
+    horizon = int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
+    row = conn.execute(
+        text(
+            "SELECT txid, id FROM hotel_changes WHERE txid < :horizon "
+            "ORDER BY txid DESC, id DESC LIMIT 1"
+        ),
+        {"horizon": horizon},
+    ).first()
+    return Position() if row is None else Position(int(row[0]), int(row[1]))
+
+
 def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int:
     """Rebuild the index from the database into a fresh index and swap it in.
 
-    Changes logged from the current checkpoint on are replayed into the new index afterwards (the
-    checkpoint is reset to where it stood when the rebuild began), so an edit made while the
-    rebuild was reading is never lost; the hold row keeps pruning from deleting them meanwhile.
+    Afterwards the checkpoint goes back to the last change settled before the rebuild began
+    reading (or stays where it was, if that is further on): the rebuild holds those, and every
+    later change, including an edit made while it was reading (which the worker may have applied
+    to the old index), is replayed into the new index; the hold row keeps pruning from deleting
+    them meanwhile. So a reindex after a bulk load does not replay the load's log a second time.
     """
     with ctx.engine.connect() as conn:
         start = load_checkpoint(conn).position
+        covered = max(start, settled_head(conn))
     force_checkpoint(ctx.engine, start, REINDEX_HOLD)
     try:
         done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
-        force_checkpoint(ctx.engine, start)
+        force_checkpoint(ctx.engine, covered)
     finally:
         with ctx.engine.begin() as conn:
             conn.execute(text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD})
