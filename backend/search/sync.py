@@ -74,13 +74,19 @@ def read_changes(conn: Connection, after: Position, limit: int) -> tuple[list[An
     a txid below it has finished, so no change below it can still appear."""
     horizon = int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
     rows = conn.execute(
-        text(
-            "SELECT id, hotel_id, txid FROM hotel_changes "
-            "WHERE txid > :tx OR (txid = :tx AND id > :id) ORDER BY txid, id LIMIT :n"
-        ),
+        text(f"SELECT id, hotel_id, txid FROM ({_AFTER}) AS later ORDER BY txid, id LIMIT :n"),
         {"tx": after.txid, "id": after.change_id, "n": limit},
     ).all()
     return list(rows), horizon
+
+
+# "After (tx, id)" as two index ranges: SQLite scans the whole log for the equivalent
+# `txid > :tx OR (txid = :tx AND id > :id)` (4.5 ms a poll with 40k rows waiting to be pruned,
+# against 0.02 ms), and the worker polls it all the time.
+_AFTER = (
+    "SELECT id, hotel_id, txid FROM hotel_changes WHERE txid = :tx AND id > :id "
+    "UNION ALL SELECT id, hotel_id, txid FROM hotel_changes WHERE txid > :tx"
+)
 
 
 def load_checkpoint(conn: Connection, name: str = CONSUMER) -> Checkpoint:
@@ -142,10 +148,7 @@ def pending_changes(engine: Engine) -> int:
         after = load_checkpoint(conn).position
         return int(
             conn.execute(
-                text(
-                    "SELECT count(*) FROM hotel_changes "
-                    "WHERE txid > :tx OR (txid = :tx AND id > :id)"
-                ),
+                text(f"SELECT count(*) FROM ({_AFTER}) AS later"),
                 {"tx": after.txid, "id": after.change_id},
             ).scalar_one()
         )
