@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import reflex as rx
+
 from app.format import parse_date, parse_int
 
 DEFAULT_LEAD_DAYS = 14
@@ -62,3 +64,27 @@ class StayParams:
             "check_out": self.check_out.isoformat(),
             "guests": str(self.guests),
         }
+
+
+class StayVars(rx.State, mixin=True):
+    """A page's stay as state: ISO dates (what the date inputs show) and guests."""
+
+    check_in: str = ""
+    check_out: str = ""
+    guests: int = DEFAULT_GUESTS
+    today: str = ""
+
+    @rx.var
+    def min_check_out(self) -> str:
+        day = parse_date(self.check_in)
+        return (day + timedelta(days=1)).isoformat() if day else self.today
+
+    def _stay(self) -> StayParams:
+        return StayParams(
+            date.fromisoformat(self.check_in), date.fromisoformat(self.check_out), self.guests
+        )
+
+    def _set_stay(self, stay: StayParams) -> None:
+        self.check_in = stay.check_in.isoformat()
+        self.check_out = stay.check_out.isoformat()
+        self.guests = stay.guests

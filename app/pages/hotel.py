@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import quote, urlencode
 
 import reflex as rx
@@ -21,7 +20,7 @@ from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
 from app.format import amenity_icon, amenity_label, money, nights_label, parse_date, parse_int
 from app.state import LOGIN_ROUTE, AuthState, call, context
-from app.stay import StayParams
+from app.stay import StayParams, StayVars
 from backend.errors import Busy, NotFound, SoldOut, TrinityError
 from backend.services import booking, hotels
 from backend.services.booking import HoldRequest
@@ -64,26 +63,17 @@ class HotelInfo:
     amenities: list[Amenity] = field(default_factory=list)
 
 
-class HotelState(rx.State):
+class HotelState(StayVars, rx.State):
     loaded: bool = False
     not_found: bool = False
     hotel: HotelInfo = HotelInfo()
     rooms: list[RoomRow] = []  # noqa: RUF012 (a Reflex state var)
-    check_in: str = ""
-    check_out: str = ""
-    guests: int = 2
     nights: int = 0
     stay_error: str = ""
     # Outcome of the last reservation attempt.
     message: str = ""
     message_kind: str = ""  # "sold_out", "busy", "error"
     retry_room_id: int = 0
-    today: str = ""
-
-    @rx.var
-    def min_check_out(self) -> str:
-        day = parse_date(self.check_in)
-        return (day.fromordinal(day.toordinal() + 1)).isoformat() if day else self.today
 
     @rx.var
     def nights_text(self) -> str:
@@ -108,15 +98,8 @@ class HotelState(rx.State):
     def _hotel_id(self) -> int:
         return parse_int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
 
-    def _stay(self) -> StayParams:
-        return StayParams(
-            date.fromisoformat(self.check_in), date.fromisoformat(self.check_out), self.guests
-        )
-
     def _set_stay(self, stay: StayParams) -> None:
-        self.check_in = stay.check_in.isoformat()
-        self.check_out = stay.check_out.isoformat()
-        self.guests = stay.guests
+        super()._set_stay(stay)
         self.nights = stay.nights
 
     def _page_url(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ import reflex as rx
 from app.browser import replace_url
 from app.format import amenity_label, money, parse_date
 from app.state import call, context
-from app.stay import StayParams
+from app.stay import StayParams, StayVars
 from backend.errors import TrinityError
 from backend.services.search import SearchPage, SearchRequest, search_hotels
 
@@ -84,22 +84,18 @@ def viewport_from_map(view: Mapping[str, Any]) -> list[float]:
     return [round(v, 5) for v in (ne_lat, ne_lng, sw_lat, sw_lng)]
 
 
-class SearchState(rx.State):
+class SearchState(StayVars, rx.State):
     ready: bool = False  # the first search has answered (the map mounts then)
     loading: bool = False
     error: str = ""
     # Filters (as shown and as put into the URL).
     place: str = ""
     q: str = ""
-    check_in: str = ""
-    check_out: str = ""
-    guests: int = 2
     min_price: str = ""
     max_price: str = ""
     amenities: list[str] = []  # noqa: RUF012 (a Reflex state var)
     sort: str = "relevance"
     viewport: list[float] = []  # noqa: RUF012 ([ne_lat, ne_lng, sw_lat, sw_lng] or none)
-    today: str = ""
     # Results and the map.
     hits: list[HitCard] = []  # noqa: RUF012
     total: int = 0
@@ -135,11 +131,6 @@ class SearchState(rx.State):
         return f"{self.total}{more} {noun}"
 
     @rx.var
-    def min_check_out(self) -> str:
-        day = parse_date(self.check_in)
-        return (day + timedelta(days=1)).isoformat() if day else self.today
-
-    @rx.var
     def has_filters(self) -> bool:
         return bool(self.q or self.min_price or self.max_price or self.amenities or self.viewport)
 
@@ -148,16 +139,6 @@ class SearchState(rx.State):
         return "Searching this area…" if self.loading else ""
 
     # -- helpers ------------------------------------------------------------------------------
-
-    def _stay(self) -> StayParams:
-        return StayParams(
-            date.fromisoformat(self.check_in), date.fromisoformat(self.check_out), self.guests
-        )
-
-    def _set_stay(self, stay: StayParams) -> None:
-        self.check_in = stay.check_in.isoformat()
-        self.check_out = stay.check_out.isoformat()
-        self.guests = stay.guests
 
     def _query(self) -> dict[str, str]:
         query: dict[str, str] = {}
