@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.bootstrap import Context
 from backend.models import utcnow
+from backend.search.batch_gate import batch_gate
 from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages
 from backend.search.port import Progress
 
@@ -164,6 +165,7 @@ class SyncState:
     they are applied once more, which is harmless."""
 
     applied: dict[int, Position] = field(default_factory=dict)
+    version: int | None = None  # of the checkpoint the applied changes are beyond
 
     def forget_until(self, position: Position) -> None:
         self.applied = {i: p for i, p in self.applied.items() if p > position}
@@ -181,8 +183,29 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
     """
     state = state if state is not None else SyncState()
     limit = limit or ctx.settings.search_sync_batch
+    with batch_gate(ctx.engine):
+        checkpoint, rows, fresh, horizon = _apply_next_batch(ctx, state, limit)
+    settled = [r for r in rows if int(r.txid) < horizon]
+    for row in fresh:
+        state.applied[int(row.id)] = _position(row)
+    if settled:
+        target = _position(settled[-1])
+        if store_checkpoint(ctx.engine, checkpoint, target):
+            state.forget_until(target)
+            state.version = checkpoint.version + 1
+        else:
+            log.info("checkpoint moved by a reindex; replaying from its position")
+            state.applied.clear()
+    return len(fresh)
+
+
+def _apply_next_batch(
+    ctx: Context, state: SyncState, limit: int
+) -> tuple[Checkpoint, list[Any], list[Any], int]:
     with ctx.engine.connect() as conn:
         checkpoint = load_checkpoint(conn)
+        if checkpoint.version != state.version:  # a reindex moved it: replay what it says
+            state.applied.clear()
         rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
         hotel_ids = {int(r.hotel_id) for r in fresh}
         truncated = ALL_HOTELS in hotel_ids
@@ -193,17 +216,8 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
     else:
         ctx.search.upsert(docs)
         ctx.search.delete(gone)
-    settled = [r for r in rows if int(r.txid) < horizon]
-    for row in fresh:
-        state.applied[int(row.id)] = _position(row)
-    if settled:
-        target = _position(settled[-1])
-        if store_checkpoint(ctx.engine, checkpoint, target):
-            state.forget_until(target)
-        else:
-            log.info("checkpoint moved by a reindex; replaying from its position")
-            state.applied.clear()
-    return len(fresh)
+    state.version = checkpoint.version
+    return checkpoint, rows, fresh, horizon
 
 
 def _next_rows(
@@ -341,11 +355,14 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
     later change, including an edit made while it was reading (which the worker may have applied
     to the old index), is replayed into the new index; the hold row keeps pruning from deleting
     them meanwhile. So a reindex after a bulk load does not replay the load's log a second time.
+    The position is taken behind the batch gate: no sync batch that read the database before it
+    is still on its way to the index (it would write pre-edit documents into the new one).
     """
-    with ctx.engine.connect() as conn:
-        start = load_checkpoint(conn).position
-        covered = max(start, settled_head(conn))
-    force_checkpoint(ctx.engine, start, REINDEX_HOLD)
+    with batch_gate(ctx.engine, exclusive=True):
+        with ctx.engine.connect() as conn:
+            start = load_checkpoint(conn).position
+            covered = max(start, settled_head(conn))
+        force_checkpoint(ctx.engine, start, REINDEX_HOLD)
     try:
         done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
         force_checkpoint(ctx.engine, covered)

@@ -22,7 +22,7 @@ from search_fixtures import (
     search_context,
     warm_up,
 )
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from backend.bootstrap import Context
 from backend.search.documents import all_documents, documents_for, encoded_documents
@@ -35,6 +35,7 @@ from backend.search.sync import (
     pending_changes,
     prune,
     reindex,
+    settled_head,
     sync_once,
 )
 
@@ -356,15 +357,66 @@ def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:
     settle(ctx)
 
 
+def _log_head(conn: Connection) -> Position:
+    row = conn.execute(
+        text("SELECT txid, id FROM hotel_changes ORDER BY txid DESC, id DESC LIMIT 1")
+    ).one()
+    return Position(int(row[0]), int(row[1]))
+
+
 def test_a_reindex_after_a_bulk_load_leaves_nothing_to_replay(ctx: Context) -> None:
     from backend.seed import seed_hotels
 
     seed_hotels(ctx.engine, 300, seed=7)  # logged, never applied: the worker is not running
     assert pending_changes(ctx.engine) > 0
-    # Retried: on PostgreSQL an older transaction still open elsewhere on the server holds the
-    # horizon back, and then the rebuild must not count the load as settled.
-    eventually(lambda: reindex(ctx, lambda n: None) == 300 and pending_changes(ctx.engine) == 0)
+
+    def load_settled() -> bool:  # on PostgreSQL an older open transaction holds the horizon back
+        with ctx.engine.connect() as conn:
+            return settled_head(conn) == _log_head(conn)
+
+    eventually(load_settled, within=15)
+    assert reindex(ctx, lambda n: None) == 300
+    assert pending_changes(ctx.engine) == 0
     assert ctx.search.count() == 300
+
+
+def test_a_batch_in_flight_when_a_reindex_begins_cannot_put_old_documents_into_it(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker read a hotel, then a rename commits and a reindex begins while the worker's
+    write is still on its way: the reindex waits for that write (the batch gate), so the stale
+    document lands in the old index and the new one holds the rename."""
+    from backend.seed import seed_hotels
+
+    seed_hotels(ctx.engine, 60, seed=7)
+    drain(ctx)
+    with ctx.engine.begin() as conn:
+        first = conn.execute(text("SELECT min(id) FROM hotels")).scalar_one()
+        conn.execute(text("UPDATE hotels SET rating = rating WHERE id = :id"), {"id": first})
+    real_upsert, read, release = ctx.search.upsert, threading.Event(), threading.Event()
+
+    def stalled_upsert(docs: Any) -> None:
+        read.set()
+        release.wait(10)
+        real_upsert(docs)
+
+    monkeypatch.setattr(ctx.search, "upsert", stalled_upsert)
+    worker = threading.Thread(target=sync_once, args=(ctx,))
+    worker.start()
+    assert read.wait(10)
+    monkeypatch.setattr(ctx.search, "upsert", real_upsert)
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE hotels SET name = 'Casa Tardia' WHERE id = :id"), {"id": first})
+    reindexer = threading.Thread(target=reindex, args=(ctx, lambda n: None))
+    reindexer.start()
+    reindexer.join(1.5)
+    assert reindexer.is_alive()  # waiting behind the batch in flight
+    release.set()
+    worker.join(10)
+    reindexer.join(30)
+    assert not reindexer.is_alive()
+    settle(ctx)
+    assert found(ctx, "Tardia") == [first]
 
 
 def test_an_edit_made_while_the_reindex_reads_reaches_the_new_index(ctx: Context) -> None:
