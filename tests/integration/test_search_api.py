@@ -102,6 +102,9 @@ BAD_INPUT: list[dict[str, Any]] = [
     {"offset": -1},
     {"sort": "cheapest"},
     {"q": "x" * 201},
+    {"min_price": ""},
+    {"guests": ""},
+    {"limit": "9" * 5000},
 ]
 
 
@@ -122,6 +125,7 @@ def test_the_query_parameters_are_documented(client: TestClient) -> None:
     }  # fmt: skip
     assert all(p["in"] == "query" and not p["required"] for p in documented.values())
     assert documented["check_in"]["schema"]["anyOf"][0]["format"] == "date"
+    assert {"200", "422", "503"} <= set(operation["responses"])
 
 
 def test_the_last_of_a_repeated_parameter_wins_and_unknown_ones_are_ignored(
