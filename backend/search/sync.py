@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.bootstrap import Context
 from backend.models import utcnow
-from backend.search.batch_gate import batch_gate
+from backend.search.batch_gate import batch_gate, rebuild_lock
 from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages
 from backend.search.port import Progress
 
@@ -212,7 +212,9 @@ def _apply_next_batch(
         docs, gone = ([], []) if truncated else documents_for(conn, sorted(hotel_ids))
     # No database transaction is open while the index works (it is a network call in full mode).
     if truncated:  # read after the batch's rows, so the rebuild covers every change in it
-        ctx.search.rebuild(rebuild_pages(ctx.engine, REBUILD_BATCH), lambda n: None)
+        # Not waiting: a reindex holds the lock and waits for this batch at its start.
+        with rebuild_lock(ctx.engine, wait=False):
+            ctx.search.rebuild(rebuild_pages(ctx.engine, REBUILD_BATCH), lambda n: None)
     else:
         ctx.search.upsert(docs)
         ctx.search.delete(gone)
@@ -356,17 +358,21 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
     to the old index), is replayed into the new index; the hold row keeps pruning from deleting
     them meanwhile. So a reindex after a bulk load does not replay the load's log a second time.
     The position is taken behind the batch gate: no sync batch that read the database before it
-    is still on its way to the index (it would write pre-edit documents into the new one).
+    is still on its way to the index (it would write pre-edit documents into the new one). One
+    rebuild runs at a time: a second reindex waits for the first.
     """
-    with batch_gate(ctx.engine, exclusive=True):
-        with ctx.engine.connect() as conn:
-            start = load_checkpoint(conn).position
-            covered = max(start, settled_head(conn))
-        force_checkpoint(ctx.engine, start, REINDEX_HOLD)
-    try:
-        done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
-        force_checkpoint(ctx.engine, covered)
-    finally:
-        with ctx.engine.begin() as conn:
-            conn.execute(text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD})
+    with rebuild_lock(ctx.engine):
+        with batch_gate(ctx.engine, exclusive=True):
+            with ctx.engine.connect() as conn:
+                start = load_checkpoint(conn).position
+                covered = max(start, settled_head(conn))
+            force_checkpoint(ctx.engine, start, REINDEX_HOLD)
+        try:
+            done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
+            force_checkpoint(ctx.engine, covered)
+        finally:
+            with ctx.engine.begin() as conn:
+                conn.execute(
+                    text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD}
+                )
     return done
