@@ -64,12 +64,20 @@ def _lock(engine: Engine, key: int, name: str, *, exclusive: bool, wait: bool) -
 def _advisory(engine: Engine, key: int, exclusive: bool, wait: bool) -> Iterator[None]:
     kind = "" if exclusive else "_shared"
     take = f"pg_advisory_lock{kind}" if wait else f"pg_try_advisory_lock{kind}"
-    # Autocommit: no transaction stays open (it would hold back the sync horizon) while held.
+    # Autocommit: held for minutes by a reindex, an idle-in-transaction session could be ended by
+    # a server timeout, and the lock with it.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        taken = conn.execute(text(f"SELECT {take}(:key)"), {"key": key}).scalar_one()
-        if taken is False:
-            raise RebuildRunning("another rebuild of the search index is running")
+        released = False
         try:
-            yield
+            taken = conn.execute(text(f"SELECT {take}(:key)"), {"key": key}).scalar_one()
+            if not wait and not taken:  # pg_advisory_lock itself returns nothing: it waited
+                released = True
+                raise RebuildRunning("another rebuild of the search index is running")
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
+                released = True
         finally:
-            conn.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
+            if not released:  # interrupted while taking or releasing: the session may hold it
+                conn.invalidate()

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.bootstrap import Context
 from backend.models import utcnow
-from backend.search.batch_gate import batch_gate, rebuild_lock
+from backend.search.batch_gate import RebuildRunning, batch_gate, rebuild_lock
 from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages
 from backend.search.port import Progress
 
@@ -133,6 +133,7 @@ def force_checkpoint(engine: Engine, position: Position, name: str = CONSUMER) -
 
 def prune(engine: Engine) -> int:
     """Delete changes every consumer (and a running reindex) is past."""
+    _drop_stale_hold(engine)
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT txid, change_id FROM sync_checkpoints")).all()
         if not rows:
@@ -142,6 +143,17 @@ def prune(engine: Engine) -> int:
             text("DELETE FROM hotel_changes WHERE txid < :tx OR (txid = :tx AND id <= :id)"),
             {"tx": floor.txid, "id": floor.change_id},
         ).rowcount
+
+
+def _drop_stale_hold(engine: Engine) -> None:
+    """A reindex hold row while no rebuild runs was left by a reindex killed before its cleanup;
+    it would stop pruning for good."""
+    with (
+        contextlib.suppress(RebuildRunning),
+        rebuild_lock(engine, wait=False),
+        engine.begin() as conn,
+    ):
+        conn.execute(text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD})
 
 
 def pending_changes(engine: Engine) -> int:
@@ -309,6 +321,10 @@ def run_sync(ctx: Context, stop: threading.Event) -> None:
             try:
                 applied = sync_once(ctx, state)
                 failures = 0
+            except RebuildRunning:  # a reindex rebuilds everything already: retry after it
+                log.info("a reindex is running; the worker's rebuild waits for it")
+                stop.wait(1.0)
+                continue
             except Exception as error:  # index or database down: retry the same batch later
                 failures += 1
                 delay = backoff_seconds(failures)
@@ -369,6 +385,11 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
             force_checkpoint(ctx.engine, start, REINDEX_HOLD)
         try:
             done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
+        except BaseException:
+            # Maybe after the swap: replay what the worker gave the old index meanwhile.
+            force_checkpoint(ctx.engine, start)
+            raise
+        else:
             force_checkpoint(ctx.engine, covered)
         finally:
             with ctx.engine.begin() as conn:

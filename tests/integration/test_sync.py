@@ -25,12 +25,15 @@ from search_fixtures import (
 from sqlalchemy import Connection, text
 
 from backend.bootstrap import Context
+from backend.search.batch_gate import rebuild_lock
 from backend.search.documents import all_documents, documents_for, encoded_documents
 from backend.search.meili import to_document
 from backend.search.port import SearchQuery
 from backend.search.sync import (
+    REINDEX_HOLD,
     Position,
     SyncState,
+    force_checkpoint,
     load_checkpoint,
     pending_changes,
     prune,
@@ -374,7 +377,7 @@ def test_a_reindex_after_a_bulk_load_leaves_nothing_to_replay(ctx: Context) -> N
         with ctx.engine.connect() as conn:
             return settled_head(conn) == _log_head(conn)
 
-    eventually(load_settled, within=15)
+    eventually(load_settled, within=60)  # the horizon is the whole server's
     assert reindex(ctx, lambda n: None) == 300
     assert pending_changes(ctx.engine) == 0
     assert ctx.search.count() == 300
@@ -400,23 +403,76 @@ def test_a_batch_in_flight_when_a_reindex_begins_cannot_put_old_documents_into_i
         release.wait(10)
         real_upsert(docs)
 
+    outcomes: list[object] = []
+
+    def run(step: Any) -> None:
+        try:
+            outcomes.append(step())
+        except BaseException as error:  # asserted below
+            outcomes.append(error)
+
     monkeypatch.setattr(ctx.search, "upsert", stalled_upsert)
-    worker = threading.Thread(target=sync_once, args=(ctx,))
+    worker = threading.Thread(target=run, args=(lambda: sync_once(ctx),), daemon=True)
+    reindexer = threading.Thread(
+        target=run, args=(lambda: reindex(ctx, lambda n: None),), daemon=True
+    )
     worker.start()
-    assert read.wait(10)
-    monkeypatch.setattr(ctx.search, "upsert", real_upsert)
-    with ctx.engine.begin() as conn:
-        conn.execute(text("UPDATE hotels SET name = 'Casa Tardia' WHERE id = :id"), {"id": first})
-    reindexer = threading.Thread(target=reindex, args=(ctx, lambda n: None))
-    reindexer.start()
-    reindexer.join(1.5)
-    assert reindexer.is_alive()  # waiting behind the batch in flight
-    release.set()
-    worker.join(10)
-    reindexer.join(30)
+    try:
+        assert read.wait(10)
+        monkeypatch.setattr(ctx.search, "upsert", real_upsert)
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE hotels SET name = 'Casa Tardia' WHERE id = :id"), {"id": first}
+            )
+        reindexer.start()
+        reindexer.join(1.5)
+        assert reindexer.is_alive()  # waiting behind the batch in flight
+    finally:
+        release.set()
+        worker.join(10)
+        if reindexer.is_alive() or reindexer.ident:
+            reindexer.join(60)
     assert not reindexer.is_alive()
+    assert not any(isinstance(o, BaseException) for o in outcomes), outcomes
     settle(ctx)
     assert found(ctx, "Tardia") == [first]
+
+
+def test_a_rebuild_that_fails_late_puts_the_checkpoint_back(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the swap (dropping the old index, say): the changes the worker gave the old
+    index meanwhile must be replayed, so the checkpoint goes back to where the reindex began."""
+    from backend.seed import seed_hotels
+
+    seed_hotels(ctx.engine, 40, seed=7)
+    drain(ctx)
+    before = checkpoint(ctx)
+    real_rebuild = ctx.search.rebuild
+
+    def rebuild_then_fail(pages: Any, progress: Any) -> int:
+        real_rebuild(pages, progress)
+        raise RuntimeError("the old index could not be dropped")
+
+    monkeypatch.setattr(ctx.search, "rebuild", rebuild_then_fail)
+    with pytest.raises(RuntimeError):
+        reindex(ctx, lambda n: None)
+    assert checkpoint(ctx) == before
+
+
+def test_prune_drops_the_hold_of_a_reindex_that_died(ctx: Context) -> None:
+    from backend.seed import seed_hotels
+
+    seed_hotels(ctx.engine, 20, seed=7)
+    settle(ctx)
+    force_checkpoint(ctx.engine, Position(), REINDEX_HOLD)  # left by a killed `trinity reindex`
+    with rebuild_lock(ctx.engine):  # while a reindex runs, its hold stays
+        prune(ctx.engine)
+        with ctx.engine.connect() as conn:
+            assert load_checkpoint(conn, REINDEX_HOLD).version >= 0
+    assert prune(ctx.engine) > 0  # no rebuild running: the hold was stale, the log goes
+    with ctx.engine.connect() as conn:
+        assert load_checkpoint(conn, REINDEX_HOLD).version == -1
 
 
 def test_an_edit_made_while_the_reindex_reads_reaches_the_new_index(ctx: Context) -> None:

@@ -25,26 +25,38 @@ def ctx(mode: str, settings_factory: Any) -> Iterator[Context]:
 
 def test_two_reindexes_at_once_run_one_after_the_other(ctx: Context) -> None:
     seed_hotels(ctx.engine, 120, seed=3)
-    results: list[int] = []
-    errors: list[BaseException] = []
+    results: list[object] = []
+    first_is_building, go_on = threading.Event(), threading.Event()
 
-    def run() -> None:
+    def first_progress(_done: int) -> None:
+        first_is_building.set()
+        go_on.wait(30)
+
+    def run(progress: Any) -> None:
         try:
-            results.append(reindex(ctx, lambda n: None, batch=40))
+            results.append(reindex(ctx, progress, batch=40))
         except BaseException as error:  # asserted below
-            errors.append(error)
+            results.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == [] and results == [120, 120]
+    first = threading.Thread(target=run, args=(first_progress,), daemon=True)
+    second = threading.Thread(target=run, args=(lambda n: None,), daemon=True)
+    first.start()
+    try:
+        assert first_is_building.wait(30)
+        second.start()
+        second.join(1.0)
+        assert second.is_alive()  # waiting for the first rebuild
+    finally:
+        go_on.set()
+        for thread in (first, second):
+            if thread.ident:
+                thread.join(60)
+    assert results == [120, 120]
     assert ctx.search.count() == 120
     assert ctx.search.search(SearchQuery(limit=5)).total == 120
 
 
-def test_the_workers_rebuild_waits_for_a_running_reindex(ctx: Context) -> None:
+def test_the_workers_rebuild_fails_its_batch_while_a_reindex_runs(ctx: Context) -> None:
     seed_hotels(ctx.engine, 30, seed=3)
     while sync_once(ctx):
         pass
