@@ -70,10 +70,14 @@ def _horizon_sql(conn: Connection) -> str:
     return str(NO_HORIZON)
 
 
+def _horizon(conn: Connection) -> int:
+    """Every transaction with a txid below it has finished: no change below it can still appear."""
+    return int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
+
+
 def read_changes(conn: Connection, after: Position, limit: int) -> tuple[list[Any], int]:
-    """Visible changes after `after` in checkpoint order, and the horizon: every transaction with
-    a txid below it has finished, so no change below it can still appear."""
-    horizon = int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
+    """Visible changes after `after` in checkpoint order, and the horizon (`_horizon`)."""
+    horizon = _horizon(conn)
     rows = conn.execute(
         text(f"SELECT id, hotel_id, txid FROM ({_AFTER}) AS later ORDER BY txid, id LIMIT :n"),
         {"tx": after.txid, "id": after.change_id, "n": limit},
@@ -148,11 +152,12 @@ def prune(engine: Engine) -> int:
 def _drop_stale_hold(engine: Engine) -> None:
     """A reindex hold row while no rebuild runs was left by a reindex killed before its cleanup;
     it would stop pruning for good."""
-    with (
-        contextlib.suppress(RebuildRunning),
-        rebuild_lock(engine, wait=False),
-        engine.begin() as conn,
-    ):
+    with contextlib.suppress(RebuildRunning), rebuild_lock(engine, wait=False):
+        _drop_hold(engine)
+
+
+def _drop_hold(engine: Engine) -> None:
+    with engine.begin() as conn:
         conn.execute(text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD})
 
 
@@ -195,8 +200,15 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
     """
     state = state if state is not None else SyncState()
     limit = limit or ctx.settings.search_sync_batch
-    with batch_gate(ctx.engine):
-        checkpoint, rows, fresh, horizon = _apply_next_batch(ctx, state, limit)
+    with ctx.engine.connect() as conn:
+        checkpoint = load_checkpoint(conn)
+        if checkpoint.version != state.version:  # a reindex moved it: replay what it says
+            state.applied.clear()
+        rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
+    if fresh:
+        with batch_gate(ctx.engine):
+            _apply(ctx, {int(r.hotel_id) for r in fresh})
+    state.version = checkpoint.version
     settled = [r for r in rows if int(r.txid) < horizon]
     for row in fresh:
         state.applied[int(row.id)] = _position(row)
@@ -211,27 +223,18 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
     return len(fresh)
 
 
-def _apply_next_batch(
-    ctx: Context, state: SyncState, limit: int
-) -> tuple[Checkpoint, list[Any], list[Any], int]:
-    with ctx.engine.connect() as conn:
-        checkpoint = load_checkpoint(conn)
-        if checkpoint.version != state.version:  # a reindex moved it: replay what it says
-            state.applied.clear()
-        rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
-        hotel_ids = {int(r.hotel_id) for r in fresh}
-        truncated = ALL_HOTELS in hotel_ids
-        docs, gone = ([], []) if truncated else documents_for(conn, sorted(hotel_ids))
-    # No database transaction is open while the index works (it is a network call in full mode).
-    if truncated:  # read after the batch's rows, so the rebuild covers every change in it
+def _apply(ctx: Context, hotel_ids: set[int]) -> None:
+    """Bring the index up to date with these hotels as the database has them now."""
+    if ALL_HOTELS in hotel_ids:  # read after the batch's rows, so it covers every change in it
         # Not waiting: a reindex holds the lock and waits for this batch at its start.
         with rebuild_lock(ctx.engine, wait=False):
             ctx.search.rebuild(rebuild_pages(ctx.engine, REBUILD_BATCH), lambda n: None)
-    else:
-        ctx.search.upsert(docs)
-        ctx.search.delete(gone)
-    state.version = checkpoint.version
-    return checkpoint, rows, fresh, horizon
+        return
+    with ctx.engine.connect() as conn:
+        docs, gone = documents_for(conn, sorted(hotel_ids))
+    # No database transaction is open while the index works (it is a network call in full mode).
+    ctx.search.upsert(docs)
+    ctx.search.delete(gone)
 
 
 def _next_rows(
@@ -354,13 +357,12 @@ def _prune_quietly(engine: Engine) -> None:
 def settled_head(conn: Connection) -> Position:
     """The last logged change whose transaction has finished, when nothing open can still log one
     before it: every read that starts after this call sees it and everything before it."""
-    horizon = int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
     row = conn.execute(
         text(
             "SELECT txid, id FROM hotel_changes WHERE txid < :horizon "
             "ORDER BY txid DESC, id DESC LIMIT 1"
         ),
-        {"horizon": horizon},
+        {"horizon": _horizon(conn)},
     ).first()
     return Position() if row is None else Position(int(row[0]), int(row[1]))
 
@@ -392,8 +394,5 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
         else:
             force_checkpoint(ctx.engine, covered)
         finally:
-            with ctx.engine.begin() as conn:
-                conn.execute(
-                    text("DELETE FROM sync_checkpoints WHERE name = :n"), {"n": REINDEX_HOLD}
-                )
+            _drop_hold(ctx.engine)
     return done
