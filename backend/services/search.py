@@ -54,6 +54,11 @@ class SearchRequest:
     limit: int = 20
     offset: int = 0
 
+    @property
+    def names_a_stay(self) -> bool:
+        """Dates or guests given: the database's availability then decides the hits."""
+        return self.check_in is not None or self.check_out is not None or self.guests is not None
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -134,7 +139,7 @@ def _stay(request: SearchRequest, today: date) -> Stay | None:
         validate_stay(request.check_in, request.check_out, today)
     if request.guests is not None and not 1 <= request.guests <= 100:
         raise InvalidInput("guests must be between 1 and 100.")
-    if request.check_in is None and request.guests is None:
+    if not request.names_a_stay:
         return None
     return Stay(request.check_in, request.check_out, request.guests)
 

@@ -92,8 +92,7 @@ def _runs_inline(ctx: Context, request: SearchRequest) -> bool:
     """Local mode's index-only search: the embedded index and fakeredis, nothing to wait on. With
     dates or guests it also reads trinity.db, whose transactions queue behind any writer, and the
     event loop (every tab's websocket in local mode) must not wait with it."""
-    has_stay = request.check_in or request.check_out or request.guests is not None
-    return ctx.settings.mode is Mode.LOCAL and not has_stay
+    return ctx.settings.mode is Mode.LOCAL and not request.names_a_stay
 
 
 def _encode(page: SearchPage) -> bytes:
