@@ -17,7 +17,8 @@ from urllib.parse import quote
 import reflex as rx
 
 from app.live import feed, next_change
-from backend.bootstrap import Context, get_context
+from backend.bootstrap import get_context
+from backend.context import Context
 from backend.errors import Unauthorized
 from backend.models import User
 from backend.services import auth

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.sync import run_sync
 from backend.settings import Mode
 from backend.sweeper import run_sweeper

@@ -5,39 +5,19 @@ Services receive a `Context` and never ask which mode they run in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 
-import dramatiq
 import redis
-from sqlalchemy import Engine
 
+from backend.context import Context
 from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.metrics import Metrics
-from backend.models import utcnow
-from backend.payments.gateway import PaymentGateway
 from backend.payments.simulated import SimulatedGateway
 from backend.saga.broker import build_broker
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
 from backend.settings import Mode, Settings, get_settings
-
-
-@dataclass
-class Context:
-    settings: Settings
-    engine: Engine
-    redis: redis.Redis
-    locks: RedisLocks
-    search: SearchIndex  # the index behind its Redis cache (backend.search.cache)
-    broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
-    gateway: PaymentGateway
-    status_bus: StatusBus  # order status changes, for live pages
-    metrics: Metrics  # counters shared by every process (Redis)
-    clock: Callable[[], datetime] = field(default=utcnow)
 
 
 def _redis_client(settings: Settings) -> redis.Redis:

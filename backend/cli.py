@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from backend.bootstrap import Context, get_context
+from backend.bootstrap import get_context
+from backend.context import Context
 from backend.db import migrate
 from backend.logs import configure_logging
 from backend.seed import hotel_count, seed_hotels

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.saga.recovery import resolve_stuck_orders
 from backend.services import idempotency
 from backend.services.booking import expire_holds

@@ -33,7 +33,8 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.db import migrate, transaction
 from backend.errors import Busy
 from backend.models import (

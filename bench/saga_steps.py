@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.db import migrate, transaction
 from backend.models import OutboxMessage
 from backend.saga.events import envelope

@@ -42,7 +42,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.db import migrate
 from backend.search.documents import REBUILD_BATCH, all_documents, documents_for, rebuild_pages
 from backend.search.meili import MeiliIndex, to_document

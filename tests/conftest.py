@@ -17,7 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend import models  # noqa: F401  (registers every table on the metadata)
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.db import migrate
 from backend.settings import Mode, Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.services import auth
 from backend.services.hotels import RoomTypeSpec, create_hotel
 

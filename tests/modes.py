@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from backend import models  # noqa: F401  (registers every table on the metadata)
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.settings import Mode, Settings
 
 MODES = [m.strip() for m in os.environ.get("TRINITY_TEST_MODES", "local,full").split(",") if m]

@@ -28,7 +28,8 @@ from modes import reset_full
 from pika.exceptions import AMQPError
 from sqlmodel import col, select
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Booking, Order, OrderEvent, OutboxMessage, Payment, User
 from backend.saga.invariants import InvariantReport, check_invariants

@@ -20,7 +20,8 @@ import redis
 from modes import reset_full
 from sqlalchemy import text
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.search.port import HotelDoc
 from backend.search.sync import run_sync
 

@@ -22,7 +22,7 @@ import dramatiq
 import redis
 from dramatiq.middleware import Retries
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.logs import bind
 from backend.payments.gateway import GatewayUnavailable, IdempotencyConflict, RefundRejected
 from backend.saga.consumer import OutOfOrder

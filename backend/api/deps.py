@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.errors import Forbidden, Unauthorized
 from backend.models import User
 from backend.services import auth

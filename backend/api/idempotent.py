@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from backend.api.errors import error_body, status_of
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.errors import TrinityError
 from backend.services import idempotency
 

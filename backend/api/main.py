@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import errors
 from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
-from backend.bootstrap import Context, get_context
+from backend.bootstrap import get_context
+from backend.context import Context
 from backend.logs import bind
 
 REQUEST_ID_HEADER = "X-Request-ID"

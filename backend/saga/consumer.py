@@ -21,7 +21,7 @@ from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.metrics import MetricsBatch
 from backend.models import Order, ProcessedMessage, utcnow

@@ -18,7 +18,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import xq_name
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.saga.topology import QUEUES, queue_name
 
 FAILURES_KEY = "trinity:dead_letter_errors"  # dramatiq message id -> why it failed for good

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.inventory import nights
 from backend.models import (

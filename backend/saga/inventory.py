@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.inventory import nights, release_nights, reserve_night
 from backend.models import Booking, BookingStatus, RoomType
 from backend.saga.confirm_record import confirm_live_hold_at_once

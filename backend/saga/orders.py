@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.inventory import nights, release_nights
 from backend.models import (
     Booking,

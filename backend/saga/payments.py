@@ -15,7 +15,7 @@ from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Payment, PaymentKind, utcnow
 from backend.payments.gateway import CardDeclined, Charge

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Order, OrderStatus
 from backend.payments.gateway import GatewayUnavailable

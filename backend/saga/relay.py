@@ -29,7 +29,7 @@ import dramatiq
 from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.engine import make_url
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import OutboxMessage, utcnow
 from backend.saga.broker import BatchPublisher, batch_publisher

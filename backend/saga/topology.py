@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.saga import inventory, orders, payments
 from backend.settings import Settings
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.models import utcnow
 from backend.search.batch_gate import RebuildRunning, batch_gate, rebuild_lock
 from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Booking, Hotel, Order, OrderEvent, RoomType, User
 

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import autocommit, transaction
 from backend.errors import (
     EmailTaken,

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Insert, Select, bindparam, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import autocommit, transaction
 from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
 from backend.inventory import nights, release_nights, reserve_nights

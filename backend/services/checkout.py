@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Table, bindparam
 from sqlmodel import col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.errors import NotFound, NotPayable
 from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.saga.broker import ping_broker
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.errors import InvalidInput, NotFound, RoomTypeInUse
 from backend.inventory import busiest_night_reserved

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.errors import IdempotencyKeyReused, InvalidInput
 from backend.locks import LockPolicy, RedisLocks

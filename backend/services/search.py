@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.errors import InvalidInput
 from backend.models import RoomInventory, RoomType
 from backend.search.port import BoundingBox, HotelDoc, PriceMatch, SearchQuery, Sort

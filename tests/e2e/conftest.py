@@ -33,7 +33,8 @@ from playwright.sync_api import ConsoleMessage, Error, Page
 from seed_data import SeededData, seed, settings_for
 from stacks import Stack
 
-from backend.bootstrap import Context, build_context
+from backend.bootstrap import build_context
+from backend.context import Context
 from backend.settings import Mode, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

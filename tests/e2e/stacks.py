@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from seed_data import SeededData
 
-from backend.bootstrap import Context
+from backend.context import Context
 
 
 @dataclass

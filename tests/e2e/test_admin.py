@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from seed_data import SeededData
 from ui import log_in_with_form, sign_in_with_token
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.services import auth, hotels
 from backend.services.booking import HoldRequest, hold_room
 from backend.services.hotels import RoomTypeSpec

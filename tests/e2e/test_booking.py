@@ -12,7 +12,7 @@ from seed_data import SeededData
 from stacks import Stack
 from ui import sign_in_with_token
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.services import booking
 from backend.services.booking import HoldRequest
 

@@ -14,7 +14,7 @@ from seed_data import Guest, SeededData
 from stacks import Stack
 from ui import sign_in_with_token
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.services import booking, checkout
 from backend.services.auth import user_from_token
 from backend.services.booking import HoldRequest

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from search_fixtures import eventually, search_context
 from sqlalchemy import text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.errors import InvalidInput, NotFound, RoomTypeInUse
 from backend.models import BookingStatus
 from backend.search.port import SearchQuery

@@ -5,7 +5,7 @@ from __future__ import annotations
 from factories import bearer
 from fastapi.testclient import TestClient
 
-from backend.bootstrap import Context
+from backend.context import Context
 
 
 def _register(client: TestClient, email: str = "ana@example.com", password: str = "s3cret-pass"):

@@ -9,7 +9,7 @@ from factories import bearer, make_hotel, make_user, stay
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Booking, OutboxMessage, RoomInventory, User
 from backend.services import auth

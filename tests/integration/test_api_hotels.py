@@ -5,7 +5,7 @@ from __future__ import annotations
 from factories import bearer, make_hotel, make_user, stay
 from fastapi.testclient import TestClient
 
-from backend.bootstrap import Context
+from backend.context import Context
 
 NEW_HOTEL = {
     "name": "Casa Nova",

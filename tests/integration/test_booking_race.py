@@ -8,7 +8,7 @@ from datetime import timedelta
 from factories import make_hotel, make_user, stay
 from sqlmodel import select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.errors import Busy, SoldOut, TrinityError
 from backend.models import Booking, RoomInventory

@@ -11,7 +11,7 @@ import redis
 from fastapi.testclient import TestClient
 from search_fixtures import search_context
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.cache import CachedSearch
 from backend.search.port import SearchQuery
 from backend.search.sync import sync_once

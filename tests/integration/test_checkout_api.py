@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sagas import fast_user as make_user
 from sqlmodel import select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Booking, Order, OrderEvent, OutboxMessage
 from backend.services.booking import HoldRequest, cancel_booking, hold_room

@@ -15,7 +15,7 @@ from factories import bearer, make_hotel, make_user, stay
 from sqlmodel import select
 
 from backend.api.main import create_api
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import RoomInventory
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.errors import Busy, SoldOut
 from backend.locks import LockPolicy, RedisLocks
 

@@ -12,7 +12,7 @@ from factories import stay
 from fastapi.testclient import TestClient
 from search_fixtures import search_context
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.inventory import nights
 from backend.models import RoomInventory

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlmodel import select
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.db import transaction
 from backend.models import Hotel, RoomType
 from backend.seed import generate, hotel_count, seed_hotels

@@ -24,7 +24,7 @@ from search_fixtures import (
 )
 from sqlalchemy import Connection, text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.batch_gate import rebuild_lock
 from backend.search.documents import all_documents, documents_for, encoded_documents
 from backend.search.meili import to_document

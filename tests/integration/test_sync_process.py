@@ -16,7 +16,7 @@ import pytest
 from search_fixtures import eventually, search_context, warm_up
 from sqlalchemy import text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.documents import documents_for
 from backend.search.sync import Position, load_checkpoint, pending_changes
 from backend.seed import seed_hotels

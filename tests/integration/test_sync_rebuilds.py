@@ -11,7 +11,7 @@ import pytest
 from search_fixtures import search_context
 from sqlalchemy import text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.batch_gate import RebuildRunning, rebuild_lock
 from backend.search.port import SearchQuery
 from backend.search.sync import ALL_HOTELS, pending_changes, reindex, sync_once

@@ -10,7 +10,7 @@ import pytest
 from search_fixtures import insert_hotel_sql, search_context
 from sqlalchemy import Connection, text
 
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.search.port import SearchQuery
 from backend.search.sync import ALL_HOTELS, pending_changes, sync_once
 from backend.seed import seed_hotels

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.api.deps import ContextDep
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.models import OutboxMessage
 from backend.search.lag import sync_lag
 from backend.services.admin import status_counts

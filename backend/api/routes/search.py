@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from backend.api.deps import ContextDep
-from backend.bootstrap import Context
+from backend.context import Context
 from backend.services import search
 from backend.services.search import SearchPage, SearchRequest
 from backend.settings import Mode

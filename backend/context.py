@@ -1,0 +1,37 @@
+"""What every service, saga step and process role is given: its ports, built by the root.
+
+`backend/bootstrap.py` (the composition root) picks one adapter per port from the settings; code
+that receives a `Context` never asks which database, broker or index it talks to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import dramatiq
+import redis
+from sqlalchemy import Engine
+
+from backend.locks import RedisLocks
+from backend.metrics import Metrics
+from backend.models import utcnow
+from backend.payments.gateway import PaymentGateway
+from backend.saga.status_bus import StatusBus
+from backend.search.port import SearchIndex
+from backend.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    redis: redis.Redis
+    locks: RedisLocks
+    search: SearchIndex  # the index behind its Redis cache (backend.search.cache)
+    broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
+    gateway: PaymentGateway
+    status_bus: StatusBus  # order status changes, for live pages
+    metrics: Metrics  # counters shared by every process (Redis)
+    clock: Callable[[], datetime] = field(default=utcnow)
