@@ -7,8 +7,8 @@ import reflex as rx
 
 from app.api_mount import mount_api
 from app.pages import admin, checkout, hotel, index, login, profile, register, trip, trips
-from backend.background import start_in_process_roles
 from backend.bootstrap import get_context
+from workers.local import start_in_process_roles
 
 
 @asynccontextmanager

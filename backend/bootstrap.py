@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import dramatiq
 import redis
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine
 
 from backend.context import Context
 from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.metrics import Metrics
 from backend.payments.simulated import SimulatedGateway
-from backend.saga.broker import build_broker
+from backend.ports import SagaShortcuts, StoreFactory
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
-from backend.settings import Mode, Settings, get_settings
+from backend.settings import Mode, SearchEngine, Settings, get_settings
 
 
 def _redis_client(settings: Settings) -> redis.Redis:
@@ -36,7 +39,7 @@ def _search_index(settings: Settings, client: redis.Redis) -> SearchIndex:
     from backend.search.cache import CachedSearch
 
     inner: SearchIndex
-    if settings.mode is Mode.FULL:
+    if settings.search_engine is SearchEngine.MEILISEARCH:
         from backend.search.meili import MeiliIndex
 
         assert settings.meili_url
@@ -48,6 +51,32 @@ def _search_index(settings: Settings, client: redis.Redis) -> SearchIndex:
     return CachedSearch(inner, client, settings.search_cache_ttl_seconds, settings.search_index)
 
 
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """RabbitMQ (`amqp://`, publisher confirms on, so a message the relay marks sent is really on
+    the broker), dramatiq's Redis broker (`redis://`, for the benchmark's comparison), or, in local
+    mode, dramatiq's StubBroker consumed by an in-process Worker. Nothing connects yet."""
+    if settings.mode is Mode.LOCAL:
+        return StubBroker()
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url)
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    return RabbitmqBroker(url=url, confirm_delivery=True)
+
+
+def _database(engine: Engine) -> tuple[StoreFactory, SagaShortcuts]:
+    if engine.dialect.name == "postgresql":
+        from backend.adapters.postgres import PostgresShortcuts, postgres_stores
+
+        return postgres_stores, PostgresShortcuts(engine)
+    from backend.adapters.sqlite import SqliteShortcuts, sqlite_stores
+
+    return sqlite_stores, SqliteShortcuts(engine)
+
+
 def build_context(settings: Settings) -> Context:
     settings.require_servers()
     client = _redis_client(settings)
@@ -56,9 +85,13 @@ def build_context(settings: Settings) -> Context:
         max_wait_ms=settings.lock_max_wait_ms,
         base_backoff_ms=settings.lock_base_backoff_ms,
     )
+    engine = make_engine(settings.sqlalchemy_url)
+    stores, shortcuts = _database(engine)
     return Context(
         settings=settings,
-        engine=make_engine(settings.sqlalchemy_url),
+        engine=engine,
+        stores=stores,
+        shortcuts=shortcuts,
         redis=client,
         locks=RedisLocks(client, policy),
         search=_search_index(settings, client),
@@ -70,6 +103,10 @@ def build_context(settings: Settings) -> Context:
         ),
         status_bus=StatusBus(client),
         metrics=Metrics(client),
+        # The embedded index and fakeredis answer without I/O to wait on (see api/routes/search).
+        search_in_process=(
+            settings.search_engine is SearchEngine.EMBEDDED and settings.mode is Mode.LOCAL
+        ),
     )
 
 

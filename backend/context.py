@@ -18,9 +18,11 @@ from backend.locks import RedisLocks
 from backend.metrics import Metrics
 from backend.models import utcnow
 from backend.payments.gateway import PaymentGateway
+from backend.ports import SagaShortcuts, StoreFactory
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
 from backend.settings import Settings
+from backend.unit_of_work import PostCommit, UnitOfWork
 
 
 @dataclass
@@ -34,4 +36,13 @@ class Context:
     gateway: PaymentGateway
     status_bus: StatusBus  # order status changes, for live pages
     metrics: Metrics  # counters shared by every process (Redis)
+    stores: StoreFactory  # the database's stores, bound to a unit of work's session
+    shortcuts: SagaShortcuts  # the saga's hottest transactions, one statement where possible
     clock: Callable[[], datetime] = field(default=utcnow)
+    search_in_process: bool = False  # the index and the cache run in this process, no I/O
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.stores, self.post_commit)
+
+    def post_commit(self) -> PostCommit:
+        return PostCommit(self.redis, self.status_bus, self.metrics)

@@ -15,6 +15,11 @@ class Mode(StrEnum):
     FULL = "full"  # PostgreSQL, Redis, RabbitMQ, Meilisearch
 
 
+class SearchEngine(StrEnum):
+    EMBEDDED = "embedded"  # an SQLite FTS5 file beside the data (any database)
+    MEILISEARCH = "meilisearch"
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
@@ -29,6 +34,10 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, validation_alias=_env("BROKER_URL"))
     meili_url: str | None = Field(None, validation_alias=_env("MEILI_URL"))
     meili_master_key: str | None = Field(None, validation_alias=_env("MEILI_MASTER_KEY"))
+    # The search engine is independent of the database: unset, the mode's own (full: Meilisearch).
+    search_engine_choice: SearchEngine | None = Field(
+        None, validation_alias=_env("TRINITY_SEARCH_ENGINE")
+    )
     # Search: the index name (tests use their own), cache TTL (0 = off), sync worker pacing.
     search_index: str = Field("hotels", validation_alias=_env("TRINITY_SEARCH_INDEX"))
     search_cache_ttl_seconds: int = Field(30, validation_alias=_env("SEARCH_CACHE_TTL_SECONDS"))
@@ -84,6 +93,17 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'trinity.db'}"
 
+    @property
+    def runs_roles_in_process(self) -> bool:
+        """Local mode's web app runs the relay, workers, sweeper and sync in its own threads."""
+        return self.mode is Mode.LOCAL
+
+    @property
+    def search_engine(self) -> SearchEngine:
+        if self.search_engine_choice is not None:
+            return self.search_engine_choice
+        return SearchEngine.MEILISEARCH if self.mode is Mode.FULL else SearchEngine.EMBEDDED
+
     def require_servers(self) -> None:
         """Full mode must name every server; a missing URL is a start-up error, not a late 500."""
         if self.mode is Mode.FULL:
@@ -93,7 +113,7 @@ class Settings(BaseSettings):
                     "DATABASE_URL": self.database_url,
                     "REDIS_URL": self.redis_url,
                     "BROKER_URL": self.broker_url,
-                    "MEILI_URL": self.meili_url,
+                    "MEILI_URL": self.meili_url or self.search_engine is SearchEngine.EMBEDDED,
                 }.items()
                 if not value
             ]

@@ -152,7 +152,7 @@ def _spawn(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes
         ["-m", "bench.saga", "--profile-role", str(log.with_suffix(".prof"))] if profile else []
     )
     return subprocess.Popen(
-        [sys.executable, *(command or ["-m", "backend.cli"]), *args],
+        [sys.executable, *(command or ["-m", "workers.cli"]), *args],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
@@ -185,7 +185,7 @@ def profile_role(out: Path, argv: list[str]) -> None:
     profiles.append(main)
     main.enable()
     try:
-        from backend.cli import cli
+        from workers.cli import cli
 
         cli(argv, standalone_mode=False)
     finally:

@@ -31,8 +31,8 @@ import dramatiq
 import redis
 from dramatiq.middleware import Retries
 
+from backend.bootstrap import build_broker
 from backend.metrics import Metrics
-from backend.saga.broker import build_broker
 from backend.saga.topology import CONSUMERS, ORDERS, Consumer, subscribers
 from backend.settings import Mode, Settings
 from workers.saga import DEFAULT_RETRY, FINAL_ERRORS, RETRY, WORKER_TIMEOUT_MS, RecordFailures

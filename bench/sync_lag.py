@@ -210,7 +210,7 @@ def spawn_sync(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "TRINITY_SEARCH_INDEX": INDEX,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "sync"],
+        [sys.executable, "-m", "workers.cli", "sync"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 

@@ -1,8 +1,5 @@
-"""The message broker adapter, chosen by the composition root.
-
-Full mode: RabbitMQ (`amqp://...` BROKER_URL, publisher confirms on, so a message the relay marks
-sent is really on the broker) or dramatiq's Redis broker (`redis://...`, used by the benchmark for
-comparison). Local mode: dramatiq's StubBroker, consumed by an in-process Worker.
+"""The message broker adapters (the composition root picks one: RabbitMQ, dramatiq's Redis
+broker, or local mode's StubBroker).
 
 Nothing here connects: brokers open their connections on first use. The relay publishes through
 `batch_publisher`: on RabbitMQ one AMQP transaction per batch instead of a confirm per message.
@@ -19,23 +16,10 @@ import pika
 from dramatiq.brokers.stub import StubBroker
 from pika.exceptions import AMQPChannelError, AMQPConnectionError
 
-from backend.settings import Mode, Settings
+from backend.settings import Settings
 
 if TYPE_CHECKING:
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
-
-
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    if settings.mode is Mode.LOCAL:
-        return StubBroker()
-    url = settings.broker_url or ""
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from dramatiq.brokers.redis import RedisBroker
-
-        return RedisBroker(url=url)
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker
-
-    return RabbitmqBroker(url=url, confirm_delivery=True)
 
 
 def broker_kind(broker: dramatiq.Broker) -> str:
@@ -44,8 +28,8 @@ def broker_kind(broker: dramatiq.Broker) -> str:
 
 def ping_broker(broker: dramatiq.Broker, settings: Settings) -> None:
     """Raise unless the broker answers (a short-lived connection: probes must not pile up)."""
-    if settings.mode is Mode.LOCAL:
-        return
+    if isinstance(broker, StubBroker):
+        return  # in this process
     url = settings.broker_url or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
         broker.client.ping()  # type: ignore[attr-defined]

@@ -10,13 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
-from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import insert
-from sqlmodel import Session
-
-from backend.models import OutboxMessage, utcnow
 
 RefundReason = Literal["compensation", "cancellation"]
 
@@ -108,28 +103,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 E = TypeVar("E", bound=Event)
-
-
-_OUTBOX_INSERT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
-
-
-def emit(session: Session, *events: Event) -> None:
-    """Write the events to the outbox now, in the session's transaction: one INSERT for all.
-
-    A Core insert rather than `session.add(OutboxMessage(...))`: it skips the ORM's object
-    construction and unit of work, which cost more CPU per saga step than the statement itself.
-    """
-    now = utcnow()
-    rows = [
-        {
-            "event_type": type(event).__name__,
-            "payload": event.model_dump(mode="json"),
-            "created_at": now,
-            "message_id": str(uuid4()),
-        }
-        for event in events
-    ]
-    session.execute(_OUTBOX_INSERT, rows)
 
 
 class OutboxRow(Protocol):

@@ -7,10 +7,10 @@ ConfirmedBookingCancelled asks for a refund per the hotel's cancellation policy 
 confirmed and records the refunded amount). Messages that overtook the one they depend on raise
 OutOfOrder and are retried.
 
-Orders are read and written with Core statements (backend/saga/order_store.py), not the ORM's
-unit of work: `locked_order` reads the row under its lock into a detached `Order`,
+Orders are read and written through the unit of work's order store (backend/ports.py): `claim`
+records the message and reads the order under its lock into a detached `Order`,
 `order_state.transition` decides every move, and `move` writes the order's columns and its
-timeline entry back (one statement on Postgres).
+timeline entry back (each one statement on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from backend.context import Context
-from backend.inventory import nights, release_nights
+from backend.inventory import nights
 from backend.models import (
     Booking,
     BookingStatus,
@@ -36,15 +36,8 @@ from backend.models import (
     OrderStatus,
 )
 from backend.payments.gateway import Charge
-from backend.saga import inventory, order_store
-from backend.saga.consumer import (
-    OutOfOrder,
-    already_processed,
-    apply_once,
-    metrics_after_commit,
-    note_status,
-    saga_transaction,
-)
+from backend.saga import inventory
+from backend.saga.consumer import OutOfOrder, already_processed, apply_once
 from backend.saga.events import (
     BadMessage,
     ConfirmedBookingCancelled,
@@ -54,12 +47,11 @@ from backend.saga.events import (
     PaymentSucceeded,
     RefundIssued,
     RefundRequested,
-    emit,
     parse,
 )
 from backend.saga.order_state import is_terminal, timeline_entry, transition
-from backend.saga.order_store import ORDERS, append, move, save
 from backend.saga.payments import record_charge
+from backend.unit_of_work import UnitOfWork
 
 REFUND_SHARE = {
     CancellationPolicy.FLEXIBLE: Decimal("1"),
@@ -83,7 +75,7 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
     assert isinstance(event, PaymentSucceeded | PaymentFailed)
 
-    def apply(session: Session, order: Order) -> None:
+    def apply(uow: UnitOfWork, order: Order) -> None:
         now = ctx.clock()
         if order.status == OrderStatus.FAILED and isinstance(event, PaymentSucceeded):
             # The sweeper closed the order as unpaid, then the charge went through after all.
@@ -91,17 +83,17 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
                 f"Charged {event.amount} {event.currency} after the order was closed: refunding."
             )
             data = {"charge_ref": event.charge_ref}
-            append(session, timeline_entry(order, "PaymentSucceeded", now, detail, data))
-            _request_refund(session, order, event.amount, "compensation")
+            uow.orders.append(timeline_entry(order, "PaymentSucceeded", now, detail, data))
+            _request_refund(uow, order, event.amount, "compensation")
             return
         if order.status != OrderStatus.PENDING:
             return  # already decided: a stale message changes nothing
         if isinstance(event, PaymentSucceeded):
-            _record_paid(session, order, event.charge_ref, now)
+            _record_paid(uow, order, event.charge_ref, now)
         else:
             data = {"code": event.code}
-            _move(session, order, OrderStatus.FAILED, "PaymentFailed", now, event.reason, data)
-            _release_hold(session, order.booking_id, now)
+            _move(uow, order, OrderStatus.FAILED, "PaymentFailed", now, event.reason, data)
+            _release_hold(uow, order.booking_id, now)
 
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
@@ -111,7 +103,7 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
     assert isinstance(event, InventoryReserved | InventoryFailed)
 
-    def apply(session: Session, order: Order) -> None:
+    def apply(uow: UnitOfWork, order: Order) -> None:
         now = ctx.clock()
         if order.status == OrderStatus.PENDING:
             # Overtook PaymentSucceeded (both leave the payments step at once). The inventory
@@ -119,17 +111,16 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
             # PaymentSucceeded then finds the order paid and changes nothing.
             if event.charge_ref is None:
                 raise OutOfOrder(f"order {order.id} is not paid yet")
-            _record_paid(session, order, event.charge_ref, now)
+            _record_paid(uow, order, event.charge_ref, now)
         if order.status != OrderStatus.PAID:
             return
         if isinstance(event, InventoryReserved):
             detail = "Rooms reserved: the booking is confirmed."
-            _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail)
+            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail)
             return
-        append(
-            session, timeline_entry(order, "InventoryFailed", now, f"{event.reason.capitalize()}.")
-        )
-        _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
+        failed = timeline_entry(order, "InventoryFailed", now, f"{event.reason.capitalize()}.")
+        uow.orders.append(failed)
+        _request_refund(uow, order, order.amount - order.refunded_amount, "compensation")
 
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
@@ -138,17 +129,17 @@ def record_refund(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.record_refund"
     message_id, event = parse(message, RefundIssued)
 
-    def apply(session: Session, order: Order) -> None:
+    def apply(uow: UnitOfWork, order: Order) -> None:
         now = ctx.clock()
         order.refunded_amount = order.refunded_amount + event.amount
         detail = f"Refunded {event.amount} {event.currency} ({event.reason})."
         data = {"refund_ref": event.refund_ref, "amount": str(event.amount), "reason": event.reason}
         if event.reason == "compensation" and order.status == OrderStatus.PAID:
-            _move(session, order, OrderStatus.REFUNDED, "RefundIssued", now, detail, data)
+            _move(uow, order, OrderStatus.REFUNDED, "RefundIssued", now, detail, data)
         else:
             order.updated_at = now
-            move(session, order, timeline_entry(order, "RefundIssued", now, detail, data))
-            note_status(session, order, "RefundIssued")
+            uow.orders.move(order, timeline_entry(order, "RefundIssued", now, detail, data))
+            uow.note_status(order, "RefundIssued")
 
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
@@ -157,17 +148,17 @@ def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
     consumer = "orders.refund_cancelled_booking"
     message_id, event = parse(message, ConfirmedBookingCancelled)
 
-    def apply(session: Session) -> None:
-        order = order_store.locked(session, ORDERS.c.booking_id == event.booking_id)
+    def apply(uow: UnitOfWork) -> None:
+        order = uow.orders.locked_by_booking(event.booking_id)
         if order is None or order.status != OrderStatus.CONFIRMED:
             return  # nothing was paid for this booking
-        policy = _policy(session, event)
+        policy = _policy(uow, event)
         amount = (order.amount * REFUND_SHARE[policy]).quantize(CENT)
         share = int(REFUND_SHARE[policy] * 100)
         detail = f"Booking cancelled under the {policy} policy: {share}% refundable."
-        append(session, timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
+        uow.orders.append(timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
         if amount > 0:
-            _request_refund(session, order, amount, "cancellation")
+            _request_refund(uow, order, amount, "cancellation")
 
     apply_once(ctx, consumer, message_id, apply)
 
@@ -177,29 +168,31 @@ def _apply_to_order(
     consumer: str,
     message_id: str,
     order_id: int,
-    effect: Callable[[Session, Order], None],
+    effect: Callable[[UnitOfWork, Order], None],
 ) -> None:
     """`apply_once` for a message about one order, handed to `effect` under its row lock.
 
     The processed-message row and the order's lock are one statement on Postgres
-    (`order_store.claim`): the steps of the saga's busiest consumer save a round trip each.
+    (`Orders.claim`): the steps of the saga's busiest consumer save a round trip each.
     """
     if already_processed(ctx, consumer, message_id):
         return
-    with saga_transaction(ctx, processed=(consumer, message_id)) as session:
-        fresh, order = order_store.claim(session, consumer, message_id, order_id)
+    with ctx.unit_of_work() as uow:
+        fresh, order = uow.orders.claim(consumer, message_id, order_id)
         if not fresh:
             log.info("%s: message %s was already processed", consumer, message_id)
             return
         if order is None:
             raise BadMessage(f"order {order_id} does not exist")
-        effect(session, order)
+        effect(uow, order)
+        uow.mark_processed(consumer, message_id)
+        uow.commit()
 
 
 def resolve_stuck_order(
-    session: Session, order: Order, charge: Charge | None, now: datetime
+    uow: UnitOfWork, order: Order, charge: Charge | None, now: datetime
 ) -> OrderStatus | None:
-    """Settle an order stuck in pending/paid (read by `locked_order`), given the gateway's charge.
+    """Settle an order stuck in pending/paid (read by `Orders.locked`), given the gateway's charge.
 
     Returns the status it ends in (paid = a refund was requested), None when left alone.
     """
@@ -208,31 +201,31 @@ def resolve_stuck_order(
         if order.status != OrderStatus.PENDING:
             return None  # paid without a charge at the gateway: not for a robot to decide
         detail = "No payment went through before the deadline: the order was closed."
-        _move(session, order, OrderStatus.FAILED, "PaymentTimedOut", now, detail, by)
-        _release_hold(session, order.booking_id, now)
+        _move(uow, order, OrderStatus.FAILED, "PaymentTimedOut", now, detail, by)
+        _release_hold(uow, order.booking_id, now)
         return OrderStatus.FAILED
-    record_charge(session, order.id or 0, charge)
+    record_charge(uow.payments, order.id or 0, charge)
     if order.status == OrderStatus.PENDING:
-        _record_paid(session, order, charge.ref, now, by)
-    if not _has_event(session, order, "InventoryFailed"):
-        failure = inventory.confirm(session, order.booking_id, now)
+        _record_paid(uow, order, charge.ref, now, by)
+    if not _has_event(uow, order, "InventoryFailed"):
+        failure = inventory.confirm(uow, order.booking_id, now)
         if failure is None:
             detail = "Rooms reserved: the booking is confirmed."
-            _move(session, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail, by)
+            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail, by)
             return OrderStatus.CONFIRMED
-        append(
-            session, timeline_entry(order, "InventoryFailed", now, f"{failure.capitalize()}.", by)
+        uow.orders.append(
+            timeline_entry(order, "InventoryFailed", now, f"{failure.capitalize()}.", by)
         )
     # The rooms are gone (now or earlier): refund. Asking again is harmless (the refund's
     # idempotency key); touching the order spaces the sweeper's next look by a deadline.
     order.updated_at = now
-    save(session, order)
-    _request_refund(session, order, order.amount - order.refunded_amount, "compensation")
+    uow.orders.save(order)
+    _request_refund(uow, order, order.amount - order.refunded_amount, "compensation")
     return OrderStatus.PAID
 
 
-def _has_event(session: Session, order: Order, event_type: str) -> bool:
-    found = session.exec(
+def _has_event(uow: UnitOfWork, order: Order, event_type: str) -> bool:
+    found = uow.session.exec(
         select(OrderEvent.id)
         .where(OrderEvent.order_id == order.id)
         .where(OrderEvent.type == event_type)
@@ -241,7 +234,7 @@ def _has_event(session: Session, order: Order, event_type: str) -> bool:
 
 
 def _record_paid(
-    session: Session,
+    uow: UnitOfWork,
     order: Order,
     charge_ref: str,
     now: datetime,
@@ -249,16 +242,11 @@ def _record_paid(
 ) -> None:
     detail = f"Charged {order.amount} {order.currency}."
     data = {"charge_ref": charge_ref, **(extra or {})}
-    _move(session, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
-
-
-def locked_order(session: Session, order_id: int) -> Order | None:
-    """The order, read under its row lock, as a detached `Order` (written back by `save`)."""
-    return order_store.locked_by_id(session, order_id)
+    _move(uow, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
 
 
 def _move(
-    session: Session,
+    uow: UnitOfWork,
     order: Order,
     target: OrderStatus,
     event_type: str,
@@ -267,37 +255,35 @@ def _move(
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
     entry = transition(order, target, event_type, now, detail, data)
-    move(session, order, entry)
-    note_status(session, order, event_type)
+    uow.orders.move(order, entry)
+    uow.note_status(order, event_type)
     if is_terminal(target):
         took = (now - order.created_at).total_seconds()
-        metrics_after_commit(session).observe(
-            "trinity_saga_duration_seconds", took, outcome=str(target)
-        )
+        uow.metrics.observe("trinity_saga_duration_seconds", took, outcome=str(target))
     return entry
 
 
-def _request_refund(session: Session, order: Order, amount: Decimal, reason: str) -> None:
+def _request_refund(uow: UnitOfWork, order: Order, amount: Decimal, reason: str) -> None:
     request = RefundRequested(
         order_id=order.id or 0,
         amount=amount,
         currency=order.currency,
         reason=reason,  # type: ignore[arg-type]
     )
-    emit(session, request)
+    uow.outbox.emit(request)
 
 
-def _release_hold(session: Session, booking_id: int, now: datetime) -> None:
+def _release_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> None:
     """Cancel the booking if it is still held, and free its rooms (one UPDATE takes the lock)."""
-    cancelled = session.execute(_CANCEL_HOLD, {"booking_id": booking_id, "now": now}).first()
+    cancelled = uow.session.execute(_CANCEL_HOLD, {"booking_id": booking_id, "now": now}).first()
     if cancelled is None:
         return  # expired or cancelled already: its rooms are free
-    release_nights(session, cancelled.room_type_id, nights(cancelled.check_in, cancelled.check_out))
+    uow.nights.release(cancelled.room_type_id, nights(cancelled.check_in, cancelled.check_out))
 
 
-def _policy(session: Session, event: ConfirmedBookingCancelled) -> CancellationPolicy:
+def _policy(uow: UnitOfWork, event: ConfirmedBookingCancelled) -> CancellationPolicy:
     if event.cancellation_policy in set(CancellationPolicy):
         return CancellationPolicy(event.cancellation_policy)
-    booking = session.get(Booking, event.booking_id)
-    hotel = session.get(Hotel, booking.hotel_id) if booking else None
+    booking = uow.session.get(Booking, event.booking_id)
+    hotel = uow.session.get(Hotel, booking.hotel_id) if booking else None
     return CancellationPolicy(hotel.cancellation_policy) if hotel else CancellationPolicy.STRICT

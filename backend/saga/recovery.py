@@ -25,8 +25,7 @@ from backend.context import Context
 from backend.db import transaction
 from backend.models import Order, OrderStatus
 from backend.payments.gateway import GatewayUnavailable
-from backend.saga.consumer import saga_transaction
-from backend.saga.orders import locked_order, resolve_stuck_order
+from backend.saga.orders import resolve_stuck_order
 from backend.saga.payments import charge_key
 
 log = logging.getLogger("trinity.sweeper")
@@ -52,12 +51,13 @@ def resolve_stuck_orders(ctx: Context, *, batch: int = 100) -> int:
         except GatewayUnavailable as error:
             log.warning("order %s: gateway unavailable (%s); next sweep", order_id, error)
             continue
-        with saga_transaction(ctx) as session:
-            order = locked_order(session, order_id or 0)
+        with ctx.unit_of_work() as uow:
+            order = uow.orders.locked(order_id or 0)
             if order is None or order.status not in STUCK or order.updated_at >= cutoff:
                 continue  # the saga moved it meanwhile
             before = order.status
-            outcome = resolve_stuck_order(session, order, charge, now)
+            outcome = resolve_stuck_order(uow, order, charge, now)
+            uow.commit()
         if outcome is None:
             log.error("order %s is %s but the gateway has no charge: left alone", order_id, before)
             continue

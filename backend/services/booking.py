@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, bindparam, func, insert
+from sqlalchemy import Insert, Select, bindparam, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from backend.context import Context
 from backend.db import autocommit, transaction
 from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
-from backend.inventory import nights, release_nights, reserve_nights
+from backend.inventory import nights
 from backend.locks import room_night_key
 from backend.logs import bind
 from backend.metrics import MetricsBatch
 from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomInventory, RoomType
+from backend.unit_of_work import UnitOfWork
 
 MAX_NIGHTS = 30
 log = logging.getLogger("trinity.booking")
@@ -145,23 +146,24 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
         updated_at=now,
     )
     try:
-        with ctx.engine.begin() as connection:
-            taken = reserve_nights(connection, request.room_type_id, stay, room.rooms)
+        with ctx.unit_of_work() as uow:
+            taken = uow.nights.reserve(request.room_type_id, stay, room.rooms)
             if len(taken) < len(stay):
                 full = min(set(stay) - set(taken))
                 raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
-            booking.id = _insert(connection, _INSERT_BOOKING, booking)
-            _insert(connection, _INSERT_EVENT, _event("BookingHeld", booking))
+            booking.id = _insert(uow.session, _INSERT_BOOKING, booking)
+            _insert(uow.session, _INSERT_EVENT, _event("BookingHeld", booking))
+            uow.commit()
     except IntegrityError:
         _room(ctx, request)  # NotFound when an admin removed the room type since it was read
         raise
     return booking
 
 
-def _insert(connection: Connection, statement: Insert, row: SQLModel) -> int:
-    """Core INSERT of a model instance (no ORM unit of work on the hot path); returns its id."""
+def _insert(session: Session, statement: Insert, row: SQLModel) -> int:
+    """Core INSERT of a model instance (no ORM object bookkeeping on the hot path); its id."""
     values = row.model_dump(exclude={"id"})
-    return int(connection.execute(statement, values).scalar_one())
+    return int(session.execute(statement, values).scalar_one())
 
 
 def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:
@@ -197,14 +199,15 @@ def get_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
 
 def cancel_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
     """A hold is released at once; a confirmed stay is cancelled and refunded per the policy."""
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         booking = _lock_booking(session, booking_id)
         if booking is None or booking.user_id != user_id:
             raise NotFound(f"Booking {booking_id} was not found.")
         if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
             raise NotCancellable(f"A booking that is {booking.status} cannot be cancelled.")
         was_confirmed = booking.status == BookingStatus.CONFIRMED
-        _end(session, booking, BookingStatus.CANCELLED, ctx.clock())
+        _end(uow, booking, BookingStatus.CANCELLED, ctx.clock())
         event = "ConfirmedBookingCancelled" if was_confirmed else "HoldCancelled"
         message = _event(event, booking)
         if was_confirmed:
@@ -212,6 +215,7 @@ def cancel_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
             hotel = session.get(Hotel, booking.hotel_id)
             message.payload["cancellation_policy"] = hotel.cancellation_policy if hotel else None
         session.add(message)
+        uow.commit()
     return booking
 
 
@@ -227,13 +231,14 @@ def expire_holds(ctx: Context, batch: int = 500) -> int:
         ).all()
     expired = 0
     for booking_id in due:
-        with transaction(ctx.engine) as session:
-            booking = _lock_booking(session, booking_id or 0)
+        with ctx.unit_of_work() as uow:
+            booking = _lock_booking(uow.session, booking_id or 0)
             # Re-checked under the row lock: a checkout may have confirmed it meanwhile.
             if booking is None or booking.status != BookingStatus.HELD:
                 continue
-            _end(session, booking, BookingStatus.EXPIRED, now)
-            session.add(_event("HoldExpired", booking))
+            _end(uow, booking, BookingStatus.EXPIRED, now)
+            uow.session.add(_event("HoldExpired", booking))
+            uow.commit()
             expired += 1
     return expired
 
@@ -242,11 +247,11 @@ def _lock_booking(session: Session, booking_id: int) -> Booking | None:
     return session.exec(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
 
 
-def _end(session: Session, booking: Booking, status: BookingStatus, now: object) -> None:
-    release_nights(session, booking.room_type_id, nights(booking.check_in, booking.check_out))
+def _end(uow: UnitOfWork, booking: Booking, status: BookingStatus, now: datetime) -> None:
+    uow.nights.release(booking.room_type_id, nights(booking.check_in, booking.check_out))
     booking.status = status
-    booking.updated_at = now  # type: ignore[assignment]
-    session.add(booking)
+    booking.updated_at = now
+    uow.session.add(booking)
 
 
 def _event(event_type: str, booking: Booking) -> OutboxMessage:

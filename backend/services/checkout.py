@@ -3,8 +3,8 @@
 Read top to bottom: check the card (Luhn) and get a payment token from the gateway -> one
 transaction that locks the booking, checks it is a live hold of this guest, creates the order
 `pending` unless the booking has one, with its first timeline entry, and writes OrderCreated to
-the outbox. Core statements (backend/saga/order_store.py): this runs once per saga, and the ORM's
-flush cost more CPU than the statements.
+the outbox, in one unit of work (Core statements through the order store: this runs once per
+saga, and the ORM's flush cost more CPU than the statements).
 
 Everything after that (charge, reservation, refund) happens in the saga (backend/saga/), driven by
 the relay; the guest follows it on GET /api/orders/{id} or the status bus.
@@ -22,9 +22,7 @@ from backend.context import Context
 from backend.db import transaction
 from backend.errors import NotFound, NotPayable
 from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus
-from backend.saga import order_store
-from backend.saga.consumer import note_status, saga_transaction
-from backend.saga.events import OrderCreated, emit
+from backend.saga.events import OrderCreated
 from backend.saga.order_state import timeline_entry
 
 _BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
@@ -53,8 +51,8 @@ class OrderView:
 def checkout(ctx: Context, request: CheckoutRequest) -> Order:
     token = ctx.gateway.tokenize(request.card_number)  # InvalidInput unless a valid card number
     now = ctx.clock()
-    with saga_transaction(ctx) as session:
-        booking = session.execute(_LOCK_BOOKING, {"booking_id": request.booking_id}).first()
+    with ctx.unit_of_work() as uow:
+        booking = uow.session.execute(_LOCK_BOOKING, {"booking_id": request.booking_id}).first()
         if booking is None or booking.user_id != request.user_id:
             raise NotFound(f"Booking {request.booking_id} was not found.")
         if booking.status != BookingStatus.HELD or booking.hold_expires_at <= now:
@@ -72,10 +70,10 @@ def checkout(ctx: Context, request: CheckoutRequest) -> Order:
             created_at=now,
             updated_at=now,
         )
-        if not order_store.create(session, order):
+        if not uow.orders.create(order):
             raise NotPayable(f"Booking {request.booking_id} already has an order.")
         detail = f"Order for booking {order.booking_id}: {order.amount} {order.currency}."
-        order_store.append(session, timeline_entry(order, "OrderCreated", now, detail))
+        uow.orders.append(timeline_entry(order, "OrderCreated", now, detail))
         created = OrderCreated(
             order_id=order.id or 0,
             booking_id=order.booking_id,
@@ -84,8 +82,9 @@ def checkout(ctx: Context, request: CheckoutRequest) -> Order:
             currency=order.currency,
             payment_token=token,
         )
-        emit(session, created)
-        note_status(session, order, "OrderCreated")
+        uow.outbox.emit(created)
+        uow.note_status(order, "OrderCreated")
+        uow.commit()
     return order
 
 

@@ -1,6 +1,6 @@
 """The payments step's recording, called directly: once per message, whatever the delivery.
 
-In full mode this is the one-statement path (backend/saga/charge_record.py), in local mode the
+In full mode this is the one-statement path (backend/adapters/postgres/shortcuts.py), in local mode the
 transaction; both must keep the same guarantees.
 """
 
@@ -72,8 +72,9 @@ def test_a_charge_the_sweeper_recorded_first_emits_nothing(saga: SagaHarness) ->
         amount=Decimal(created["amount"]),
         currency=created["currency"],
     )
-    with transaction(saga.ctx.engine) as session:  # the sweeper settled the order first
-        assert record_charge(session, order_id, charge)
+    with saga.ctx.unit_of_work() as uow:  # the sweeper settled the order first
+        assert record_charge(uow.payments, order_id, charge)
+        uow.commit()
     charge_order(saga.ctx, message)
     assert _recorded(saga, order_id) == (1, [], 1)
 

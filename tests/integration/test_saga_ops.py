@@ -79,7 +79,7 @@ def _spawn_worker(saga: SagaHarness, log: Path, **env: str) -> subprocess.Popen[
     command = [
         sys.executable,
         "-m",
-        "backend.cli",
+        "workers.cli",
         "worker",
         "-q",
         "payments",

@@ -1,7 +1,7 @@
 """The inventory and orders steps, called directly: once per message, whatever the delivery.
 
-In full mode these are the one-statement paths (backend/saga/confirm_record.py, the order claim
-and move of backend/saga/order_store.py), in local mode the plain transactions. The Redis
+In full mode these are the one-statement paths (backend/adapters/postgres/shortcuts.py, the order claim
+and move of backend/adapters/postgres/stores.py), in local mode the plain transactions. The Redis
 pre-check is emptied between deliveries, so the database alone must stop the duplicate.
 """
 

@@ -45,7 +45,7 @@ def spawn_sync(ctx: Context, log: Path) -> subprocess.Popen[bytes]:
         "SEARCH_SYNC_BATCH": str(BATCH),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "sync"],
+        [sys.executable, "-m", "workers.cli", "sync"],
         cwd=ROOT, env=environment, stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 

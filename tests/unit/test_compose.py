@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.cli import cli
+from workers.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,6 @@ from backend.api.deps import ContextDep
 from backend.context import Context
 from backend.services import search
 from backend.services.search import SearchPage, SearchRequest
-from backend.settings import Mode
 
 router = APIRouter(tags=["search"])
 
@@ -89,10 +88,10 @@ async def search_hotels(ctx: ContextDep, http: Request) -> Response:
 
 
 def _runs_inline(ctx: Context, request: SearchRequest) -> bool:
-    """Local mode's index-only search: the embedded index and fakeredis, nothing to wait on. With
-    dates or guests it also reads trinity.db, whose transactions queue behind any writer, and the
-    event loop (every tab's websocket in local mode) must not wait with it."""
-    return ctx.settings.mode is Mode.LOCAL and not request.names_a_stay
+    """An index-only search in process (the embedded index and fakeredis): nothing to wait on.
+    With dates or guests it also reads the database, whose transactions can queue behind a
+    writer, and the event loop (every tab's websocket in local mode) must not wait with it."""
+    return ctx.search_in_process and not request.names_a_stay
 
 
 def _encode(page: SearchPage) -> bytes:

@@ -1,4 +1,4 @@
-"""Background roles (sweeper now; relay, sync and workers as they arrive).
+"""Local mode's thread launcher: the background roles in threads of the web app's process.
 
 In full mode each role is its own OS process (`trinity sweeper`, ...). In local mode there are no
 servers and no extra processes, so the web app runs the same loops in threads of its own.
@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from backend.context import Context
 from backend.search.sync import run_sync
-from backend.settings import Mode
 from backend.sweeper import run_sweeper
 from workers.saga import run_relay, run_saga_worker
 
@@ -26,7 +25,7 @@ IN_PROCESS_ROLES: dict[str, Role] = {
 
 def start_in_process_roles(ctx: Context) -> Callable[[], None]:
     """Start the local-mode roles in daemon threads; returns a function that stops them."""
-    if ctx.settings.mode is not Mode.LOCAL:
+    if not ctx.settings.runs_roles_in_process:
         return lambda: None
     stop = threading.Event()
     threads = [

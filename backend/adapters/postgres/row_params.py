@@ -1,4 +1,4 @@
-"""Pieces shared by the one-statement saga steps (charge_record.py, confirm_record.py): the rows
+"""Pieces shared by the one-statement saga steps (backend/adapters/postgres/shortcuts.py): the rows
 their data-modifying CTEs insert, as typed parameters."""
 
 from __future__ import annotations

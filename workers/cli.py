@@ -236,7 +236,7 @@ def _start_local_server(port: int) -> subprocess.Popen[bytes]:
     import httpx
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "workers.cli", "run", "--port", str(port)],
         cwd=ROOT, env={**os.environ, "TRINITY_MODE": "local"}, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300

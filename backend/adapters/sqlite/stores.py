@@ -1,0 +1,83 @@
+"""SQLite stores and shortcuts.
+
+SQLite has no data-modifying CTEs and no network round trips to save: each shortcut is a plain
+transaction of the shared stores' statements, with the same all-or-nothing outcome as the
+PostgreSQL statement (backend/adapters/postgres/shortcuts.py). Its write lock is the whole
+database (BEGIN IMMEDIATE, backend/db.py), so no row locks are needed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, bindparam, update
+from sqlalchemy.dialects import sqlite
+from sqlmodel import Session
+
+from backend.adapters.sql import (
+    SqlOrders,
+    SqlOutbox,
+    SqlPayments,
+    SqlProcessedMessages,
+    SqlRoomNights,
+    Statements,
+)
+from backend.models import Booking, BookingStatus
+from backend.ports import NewPayment, Stores
+from backend.saga.events import Event, InventoryReserved
+
+STATEMENTS = Statements(sqlite)
+_BOOKINGS = Booking.__table__  # type: ignore[attr-defined]
+_CONFIRM_HELD = (
+    update(_BOOKINGS)
+    .where(_BOOKINGS.c.id == bindparam("booking_id"))
+    .where(_BOOKINGS.c.status == str(BookingStatus.HELD))
+    .values(status=str(BookingStatus.CONFIRMED), updated_at=bindparam("now"))
+    .returning(_BOOKINGS.c.id)
+)
+
+
+def sqlite_stores(session: Session) -> Stores:
+    return Stores(
+        processed=SqlProcessedMessages(session, STATEMENTS),
+        nights=SqlRoomNights(session, STATEMENTS),
+        payments=SqlPayments(session, STATEMENTS),
+        orders=SqlOrders(session, STATEMENTS),
+        outbox=SqlOutbox(session),
+    )
+
+
+class SqliteShortcuts:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record_charge_outcome(
+        self, consumer: str, message_id: str, payment: NewPayment | None, outcome: Event
+    ) -> None:
+        with Session(self.engine) as session, session.begin():
+            stores = sqlite_stores(session)
+            if not stores.processed.record(consumer, message_id):
+                return
+            if payment is not None and not stores.payments.add(payment):
+                return  # the sweeper recorded this charge and settled the order already
+            stores.outbox.emit(outcome)
+
+    def confirm_live_hold(
+        self, consumer: str, message_id: str, reserved: InventoryReserved, now: datetime
+    ) -> bool:
+        try:
+            with Session(self.engine) as session, session.begin():
+                stores = sqlite_stores(session)
+                params = {"booking_id": reserved.booking_id, "now": now}
+                if session.execute(_CONFIRM_HELD, params).first() is None:
+                    return False  # not held (any more): the general path decides; nothing written
+                if not stores.processed.record(consumer, message_id):
+                    raise _NothingWritten
+                stores.outbox.emit(reserved)
+                return True
+        except _NothingWritten:
+            return False
+
+
+class _NothingWritten(Exception):
+    """Rolls the shortcut's transaction back: the message was recorded already."""

@@ -1,0 +1,113 @@
+"""The ports: what the flows need of their storage, whichever database is behind it.
+
+Each port has one adapter per technology (backend/adapters/postgres/, backend/adapters/sqlite/);
+the composition root (backend/bootstrap.py) picks them. Stores live inside a unit of work
+(backend/unit_of_work.py) and act in its transaction; `SagaShortcuts` are whole transactions of
+their own, which a database may run as one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from sqlmodel import Session
+
+from backend.models import Order, OrderEvent, PaymentKind
+from backend.saga.events import Event, InventoryReserved
+
+
+class ProcessedMessages(Protocol):
+    def record(self, consumer: str, message_id: str) -> bool:
+        """Insert the processed-message row; False when the message was processed already."""
+        ...
+
+
+class RoomNights(Protocol):
+    def reserve(self, room_type_id: int, stay: Sequence[date], total: int) -> list[date]:
+        """Take one room of the type on every night that has one free; returns the nights taken."""
+        ...
+
+    def release(self, room_type_id: int, stay: Sequence[date]) -> None: ...
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    order_id: int
+    kind: PaymentKind
+    amount: Decimal
+    currency: str
+    gateway_ref: str
+    idempotency_key: str
+
+
+class Payments(Protocol):
+    def add(self, payment: NewPayment) -> bool:
+        """Insert the payment unless its idempotency key is recorded; True when inserted."""
+        ...
+
+
+class Orders(Protocol):
+    def create(self, order: Order) -> bool:
+        """Insert the order and set its id; False when its booking has one already."""
+        ...
+
+    def claim(self, consumer: str, message_id: str, order_id: int) -> tuple[bool, Order | None]:
+        """Record the message as processed by `consumer` and lock its order.
+
+        (False, None) for a message processed already, else (True, the order or None)."""
+        ...
+
+    def locked(self, order_id: int) -> Order | None: ...
+
+    def locked_by_booking(self, booking_id: int) -> Order | None: ...
+
+    def move(self, order: Order, entry: OrderEvent) -> None:
+        """`save` the order and `append` the timeline entry that explains the change."""
+        ...
+
+    def save(self, order: Order) -> None: ...
+
+    def append(self, entry: OrderEvent) -> None: ...
+
+
+class Outbox(Protocol):
+    def emit(self, *events: Event) -> None:
+        """Write the events to the outbox in the unit of work's transaction."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store of one unit of work, bound to its transaction."""
+
+    processed: ProcessedMessages
+    nights: RoomNights
+    payments: Payments
+    orders: Orders
+    outbox: Outbox
+
+
+StoreFactory = Callable[[Session], Stores]
+
+
+class SagaShortcuts(Protocol):
+    """The saga's two hottest transactions, each all or nothing."""
+
+    def record_charge_outcome(
+        self, consumer: str, message_id: str, payment: NewPayment | None, outcome: Event
+    ) -> None:
+        """Record the message, the charge (when `payment` is given and its key is new) and the
+        outcome event; nothing at all when the message was recorded already, and no event when
+        the charge was recorded already (by the sweeper)."""
+        ...
+
+    def confirm_live_hold(
+        self, consumer: str, message_id: str, reserved: InventoryReserved, now: datetime
+    ) -> bool:
+        """Confirm the booking if still held and the message is new, record the message and emit
+        `reserved`; False (nothing written) in every other case."""
+        ...
