@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -58,15 +59,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str  # http://127.0.0.1:port
+    pid: int  # granian's main process; its workers are its children
+
+
 @contextmanager
 def api_server(env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """Serve backend.api in its own processes (the load generator must not share their GIL), on
     granian, the server `reflex run --env prod` uses."""
+    with asgi_server("bench.api_app:create", env, workers) as server:
+        yield server.base
+
+
+@contextmanager
+def asgi_server(factory: str, env: dict[str, str], workers: int = 2) -> Iterator[Server]:
+    """Serve the ASGI app `factory` builds (module:function) on granian, as api_server does;
+    it must answer GET /api/health with 200 once ready."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-         "--no-ws", "bench.api_app:create"],
+         "--no-ws", factory],
         env={**os.environ, **env},
         start_new_session=True,
     )  # fmt: skip
@@ -80,9 +95,9 @@ def api_server(env: dict[str, str], workers: int = 2) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API server did not start")
+                raise RuntimeError(f"the server of {factory} did not start")
             time.sleep(0.2)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         process.wait(15)

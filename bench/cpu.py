@@ -52,3 +52,29 @@ def cpu_report(before: dict[str, float], after: dict[str, float], sagas: int) ->
     ranked = sorted(spent.items(), key=lambda item: -item[1])
     parts = [f"{role} {1000 * s / sagas:.1f}" for role, s in ranked]
     return f"{', '.join(parts)}; total {1000 * sum(spent.values()) / sagas:.1f}"
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its live descendants (a server's worker processes), from /proc's parent links."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with suppress(OSError, IndexError, ValueError):
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(proc.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of `pid` and each live descendant, by pid (diff two with cpu_spent)."""
+    return {member: cpu_seconds(member) for member in process_tree(pid)}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots; a process born in between counts from zero."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
