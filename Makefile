@@ -16,10 +16,13 @@ run:
 
 test:
 	bash scripts/install.sh test
+	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh $(ARGS)
 
+# ruff (lint + format) on the whole tree, mypy on the service code and the process roles.
 lint:
 	uv run --frozen ruff check . && uv run --frozen ruff format --check .
+	uv run --frozen mypy backend workers
 
 # Long-lived servers for local full mode; `source .run/services/env` to use them.
 services-up:

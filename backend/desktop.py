@@ -38,6 +38,8 @@ def open_window(url: str, report_title: Callable[[str], None] | None = None) -> 
         # Chromium's sandbox refuses to run as root; Qt WebEngine must be told to skip it.
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     window = webview.create_window(TITLE, url, width=1280, height=860, min_size=(400, 500))
+    if window is None:
+        raise RuntimeError("pywebview could not create a window")
 
     def watch_title() -> None:
         deadline = time.monotonic() + 60

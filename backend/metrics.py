@@ -99,7 +99,7 @@ class Metrics:
     def collect(self) -> Iterator[Metric]:
         for key in sorted(self._redis.scan_iter(f"{PREFIX}:*")):
             kind, name = str(key).split(":")[2:4]
-            values = self._redis.hgetall(key)
+            values: dict[str, str] = self._redis.hgetall(key)  # type: ignore[assignment]
             yield (self._counter if kind == "counter" else self._histogram)(name, values)
 
     def _counter(self, name: str, values: dict[str, str]) -> Metric:

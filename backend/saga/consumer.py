@@ -10,8 +10,10 @@ The unit of work remembers the id in that set after its commit (backend/unit_of_
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -19,6 +21,30 @@ from backend.context import Context
 from backend.unit_of_work import UnitOfWork, processed_key
 
 log = logging.getLogger("trinity.saga")
+Message = dict[str, Any]
+Step = Callable[[Context, str, Message], None]  # (ctx, its consumer id, the envelope)
+Handler = Callable[[Context, Message], None]
+
+
+def consumer_id(service: str, actor_name: str) -> str:
+    """A consumer's id (the key of its processed messages): its service's queue and its actor."""
+    return f"{service}.{actor_name}"
+
+
+def consumes(service: str) -> Callable[[Step], Handler]:
+    """A saga step of `service`: it is handed its consumer id, derived like the topology's."""
+
+    def declare(step: Step) -> Handler:
+        consumer = consumer_id(service, step.__name__)
+
+        @functools.wraps(step)
+        def handler(ctx: Context, message: Message) -> None:
+            step(ctx, consumer, message)
+
+        handler.consumer_id = consumer  # type: ignore[attr-defined]
+        return handler
+
+    return declare
 
 
 def already_processed(ctx: Context, consumer: str, message_id: str) -> bool:

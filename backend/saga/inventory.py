@@ -17,13 +17,13 @@ from sqlmodel import select
 from backend.context import Context
 from backend.inventory import nights
 from backend.models import Booking, BookingStatus, RoomType
-from backend.saga.consumer import already_processed, apply_once, remember_processed
+from backend.saga.consumer import already_processed, apply_once, consumes, remember_processed
 from backend.saga.events import InventoryFailed, InventoryReserved, PaymentSucceeded, parse
 from backend.unit_of_work import UnitOfWork
 
 
-def confirm_booking(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "inventory.confirm_booking"
+@consumes("inventory")
+def confirm_booking(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded)
     if already_processed(ctx, consumer, message_id):
         return

@@ -37,7 +37,7 @@ from backend.models import (
 )
 from backend.payments.gateway import Charge
 from backend.saga import inventory
-from backend.saga.consumer import OutOfOrder, already_processed, apply_once
+from backend.saga.consumer import OutOfOrder, already_processed, apply_once, consumes
 from backend.saga.events import (
     BadMessage,
     ConfirmedBookingCancelled,
@@ -70,8 +70,8 @@ _CANCEL_HOLD = (
 )
 
 
-def record_payment(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "orders.record_payment"
+@consumes("orders")
+def record_payment(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
     assert isinstance(event, PaymentSucceeded | PaymentFailed)
 
@@ -98,8 +98,8 @@ def record_payment(ctx: Context, message: dict[str, Any]) -> None:
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
-def complete_order(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "orders.complete_order"
+@consumes("orders")
+def complete_order(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
     assert isinstance(event, InventoryReserved | InventoryFailed)
 
@@ -125,8 +125,8 @@ def complete_order(ctx: Context, message: dict[str, Any]) -> None:
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
-def record_refund(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "orders.record_refund"
+@consumes("orders")
+def record_refund(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, RefundIssued)
 
     def apply(uow: UnitOfWork, order: Order) -> None:
@@ -144,8 +144,8 @@ def record_refund(ctx: Context, message: dict[str, Any]) -> None:
     _apply_to_order(ctx, consumer, message_id, event.order_id, apply)
 
 
-def refund_cancelled_booking(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "orders.refund_cancelled_booking"
+@consumes("orders")
+def refund_cancelled_booking(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, ConfirmedBookingCancelled)
 
     def apply(uow: UnitOfWork) -> None:

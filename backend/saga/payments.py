@@ -17,7 +17,7 @@ from backend.db import transaction
 from backend.models import Payment, PaymentKind
 from backend.payments.gateway import CardDeclined, Charge
 from backend.ports import NewPayment, Payments
-from backend.saga.consumer import already_processed, apply_once, remember_processed
+from backend.saga.consumer import already_processed, apply_once, consumes, remember_processed
 from backend.saga.events import (
     BadMessage,
     Event,
@@ -39,8 +39,8 @@ def refund_key(order_id: int, reason: str) -> str:
     return f"order-{order_id}-refund-{reason}"
 
 
-def charge_order(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "payments.charge_order"
+@consumes("payments")
+def charge_order(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, OrderCreated)
     if already_processed(ctx, consumer, message_id):
         return  # before the gateway call: a duplicate does not even ask it
@@ -74,8 +74,8 @@ def charge_order(ctx: Context, message: dict[str, Any]) -> None:
     remember_processed(ctx, consumer, message_id)
 
 
-def refund_order(ctx: Context, message: dict[str, Any]) -> None:
-    consumer = "payments.refund_order"
+@consumes("payments")
+def refund_order(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, RefundRequested)
     charge = _charge_of(ctx, event.order_id)
     key = refund_key(event.order_id, event.reason)

@@ -6,17 +6,14 @@ copy of every event to each consumer subscribed to its type; no service calls an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from backend.context import Context
 from backend.saga import inventory, orders, payments
+from backend.saga.consumer import Handler, consumer_id
 from backend.settings import Settings
 
 ORDERS, PAYMENTS, INVENTORY = "orders", "payments", "inventory"
 QUEUES = (ORDERS, PAYMENTS, INVENTORY)
-Handler = Callable[[Context, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -25,6 +22,10 @@ class Consumer:
     queue: str
     events: tuple[str, ...]
     handler: Handler
+
+    @property
+    def id(self) -> str:
+        return consumer_id(self.queue, self.actor_name)
 
 
 CONSUMERS = (

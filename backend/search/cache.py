@@ -50,7 +50,9 @@ class CachedSearch:
         key = f"{self.prefix}:q:{query_digest(query)}"
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.get(f"{self.prefix}:version").get(key).incr(f"{self.prefix}:lookups")
+                pipe.get(f"{self.prefix}:version")
+                pipe.get(key)
+                pipe.incr(f"{self.prefix}:lookups")
                 version, cached, _ = pipe.execute()
         except redis.RedisError as error:
             log.warning("search cache unavailable, asking the index: %s", error)
@@ -63,7 +65,8 @@ class CachedSearch:
         try:
             with self.redis.pipeline(transaction=False) as pipe:
                 pipe.set(key, _encode(result, version), ex=self.ttl)
-                pipe.incr(f"{self.prefix}:misses").execute()
+                pipe.incr(f"{self.prefix}:misses")
+                pipe.execute()
         except redis.RedisError as error:
             log.warning("could not store a search result: %s", error)
         return result

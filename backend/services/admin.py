@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import col, select
@@ -44,7 +45,7 @@ def list_hotels(ctx: Context, text: str = "", limit: int = 10, offset: int = 0) 
             select(Hotel).where(*where).order_by(col(Hotel.id)).offset(offset).limit(limit)
         ).all()
         ids = [h.id for h in hotels]
-        stats = {
+        stats: dict[int, tuple[Any, ...]] = {
             row[0]: row[1:]
             for row in session.exec(
                 select(
@@ -57,12 +58,13 @@ def list_hotels(ctx: Context, text: str = "", limit: int = 10, offset: int = 0) 
                 .group_by(col(RoomType.hotel_id))
             ).all()
         }
+    no_rooms: tuple[Any, ...] = (0, 0, None)
     rows = [
         HotelRow(
             hotel=h,
-            room_types=int(stats.get(h.id, (0, 0, None))[0] or 0),
-            rooms=int(stats.get(h.id, (0, 0, None))[1] or 0),
-            price_from=stats.get(h.id, (0, 0, None))[2],
+            room_types=int(stats.get(h.id or 0, no_rooms)[0] or 0),
+            rooms=int(stats.get(h.id or 0, no_rooms)[1] or 0),
+            price_from=stats.get(h.id or 0, no_rooms)[2],
         )
         for h in hotels
     ]

@@ -100,9 +100,9 @@ def _room_query() -> Select[Any]:
         .where(col(RoomInventory.night) < bindparam("check_out"))
         .scalar_subquery()
     )
-    columns = (RoomType.name, RoomType.capacity, RoomType.rooms, RoomType.price, Hotel.id)
+    columns: tuple[Any, ...] = (RoomType.name, RoomType.capacity, RoomType.rooms, RoomType.price)
     return (
-        select(*columns, Hotel.currency, busiest)
+        select(*columns, Hotel.id, Hotel.currency, busiest)  # type: ignore[call-overload]
         .join(Hotel, col(Hotel.id) == col(RoomType.hotel_id))
         .where(RoomType.id == bindparam("room_type_id"))
     )
