@@ -33,6 +33,11 @@ from backend.ports import Stores
 
 STATEMENTS = Statements(postgresql)
 _EXISTS_BY_ID = select(ORDERS.c.id).where(ORDERS.c.id == bindparam("order_id"))
+_PROCESSED_AT = (
+    select(PROCESSED.c.processed_at)
+    .where(PROCESSED.c.consumer == bindparam("consumer"))
+    .where(PROCESSED.c.message_id == bindparam("message_id"))
+)
 # The UPDATE rides along as a CTE of the timeline INSERT (one round trip).
 _MOVE = APPEND_EVENT.add_cte(SAVE_ORDER.returning(ORDERS.c.id).cte("saved"))
 
@@ -66,12 +71,14 @@ class PostgresOrders(SqlOrders):
         found = self.session.execute(_CLAIM, params).first()
         if found is not None:
             return True, Order(**found._mapping)
-        # No row: a duplicate (the processed row was there), or no such order. Only the order's
-        # absence makes the message bad; the transaction then rolls back, processed row included.
-        # Asked without a lock: a duplicate must not hold up the order's next message.
+        # No row: a duplicate (the processed row was there), or no such order. Asked without a
+        # lock: a duplicate must not hold up the order's next message.
         if self.session.execute(_EXISTS_BY_ID, {"order_id": order_id}).first() is not None:
             return False, None
-        return True, None
+        # No such order (rare: the message is bad, and the caller rolls back). Fresh only if the
+        # processed row is the one this statement inserted, told by its timestamp.
+        recorded = self.session.execute(_PROCESSED_AT, params).scalar_one_or_none()
+        return recorded == params["processed_at"], None
 
     def move(self, order: Order, entry: OrderEvent) -> None:
         self.session.execute(_MOVE, saved_order(order) | event_row(entry))
