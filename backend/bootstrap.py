@@ -5,6 +5,7 @@ Services receive a `Context` and never ask which mode they run in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import dramatiq
@@ -17,7 +18,7 @@ from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.metrics import Metrics
 from backend.payments.simulated import SimulatedGateway
-from backend.ports import SagaShortcuts, StoreFactory
+from backend.ports import ChangeFeed, HotelLoader, Notifications, SagaShortcuts, StoreFactory
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
 from backend.settings import Mode, SearchEngine, Settings, get_settings
@@ -67,14 +68,54 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     return RabbitmqBroker(url=url, confirm_delivery=True)
 
 
-def _database(engine: Engine) -> tuple[StoreFactory, SagaShortcuts]:
+@dataclass(frozen=True)
+class _Database:
+    """The ports one database serves."""
+
+    stores: StoreFactory
+    shortcuts: SagaShortcuts
+    feed: ChangeFeed
+    notifications: Notifications
+    hotel_loader: HotelLoader
+
+
+def _database(engine: Engine) -> _Database:
     if engine.dialect.name == "postgresql":
-        from backend.adapters.postgres import PostgresShortcuts, postgres_stores
+        from backend.adapters.postgres import (
+            PostgresFeed,
+            PostgresHotelLoader,
+            PostgresNotifications,
+            PostgresShortcuts,
+            postgres_stores,
+        )
 
-        return postgres_stores, PostgresShortcuts(engine)
-    from backend.adapters.sqlite import SqliteShortcuts, sqlite_stores
+        return _Database(
+            postgres_stores,
+            PostgresShortcuts(engine),
+            PostgresFeed(engine),
+            PostgresNotifications(engine),
+            PostgresHotelLoader(engine),
+        )
+    from backend.adapters.sqlite import (
+        SqliteFeed,
+        SqliteHotelLoader,
+        SqliteNotifications,
+        SqliteShortcuts,
+        sqlite_stores,
+    )
 
-    return sqlite_stores, SqliteShortcuts(engine)
+    return _Database(
+        sqlite_stores,
+        SqliteShortcuts(engine),
+        SqliteFeed(engine),
+        SqliteNotifications(),
+        SqliteHotelLoader(engine),
+    )
+
+
+def hotel_loader(engine: Engine) -> HotelLoader:
+    """The bulk loader for an engine without a whole context (the benchmarks' fresh databases)."""
+    return _database(engine).hotel_loader
 
 
 def build_context(settings: Settings) -> Context:
@@ -86,12 +127,15 @@ def build_context(settings: Settings) -> Context:
         base_backoff_ms=settings.lock_base_backoff_ms,
     )
     engine = make_engine(settings.sqlalchemy_url)
-    stores, shortcuts = _database(engine)
+    database = _database(engine)
     return Context(
         settings=settings,
         engine=engine,
-        stores=stores,
-        shortcuts=shortcuts,
+        stores=database.stores,
+        shortcuts=database.shortcuts,
+        feed=database.feed,
+        notifications=database.notifications,
+        hotel_loader=database.hotel_loader,
         redis=client,
         locks=RedisLocks(client, policy),
         search=_search_index(settings, client),

@@ -8,16 +8,20 @@ their own, which a database may run as one statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from backend.models import Order, OrderEvent, PaymentKind
 from backend.saga.events import Event, InventoryReserved
+from backend.search.port import HotelDoc
 
 
 class ProcessedMessages(Protocol):
@@ -110,4 +114,51 @@ class SagaShortcuts(Protocol):
     ) -> bool:
         """Confirm the booking if still held and the message is new, record the message and emit
         `reserved`; False (nothing written) in every other case."""
+        ...
+
+
+# -- the search sync's change feed and the database's notifications --------------------------------
+
+
+class LockBusy(Exception):
+    """A lock asked for without waiting is held by someone else."""
+
+
+class ChangeFeed(Protocol):
+    """What the search sync needs of the database beyond portable SQL: how far the change log is
+    settled, the pages a full rebuild reads, and the locks that order sync batches against a
+    rebuild across processes."""
+
+    def horizon(self, conn: Connection) -> int:
+        """Every transaction with a txid below it has finished: no change below it can appear."""
+        ...
+
+    def rebuild_pages(self, batch: int) -> Iterable[Sequence[HotelDoc]]:
+        """Every searchable hotel's document in id order, `batch` a page (each page its own
+        short query, so no transaction stays open for a whole rebuild)."""
+        ...
+
+    def lock(self, name: str, *, exclusive: bool, wait: bool) -> AbstractContextManager[None]:
+        """Hold the named lock (shared or exclusive) for the block, across processes; without
+        `wait`, LockBusy when someone else holds it."""
+        ...
+
+
+class Notifications(Protocol):
+    def listening(self, channel: str, wake: threading.Event) -> AbstractContextManager[None]:
+        """Set `wake` on every notification on `channel` while the block runs, and whenever
+        listening (re)starts (one may have been missed meanwhile). A database that cannot notify
+        does nothing: callers poll as well, so a lost notification only costs latency."""
+        ...
+
+
+class HotelLoader(Protocol):
+    """Bulk writes of generated hotels (backend/seed.py), the database's fastest way in."""
+
+    def write(self, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
+        """One chunk of hotels and their room types, with the ids given, in one transaction."""
+        ...
+
+    def finish(self) -> None:
+        """After the last chunk: ids the database generates continue after the ones written."""
         ...

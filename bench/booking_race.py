@@ -246,7 +246,7 @@ def prepare(url: str, distinct: int) -> tuple[list[str], int, int, list[int]]:
         {"name": "Hot Hotel", "city": "Lisbon", "country": "PT", "lat": 38.7, "lng": -9.1},
         [RoomTypeSpec("Last Room", 2, 1, Decimal("100"))],
     )
-    seed_hotels(ctx.engine, max(1, distinct // 3), seed=1)
+    seed_hotels(ctx, max(1, distinct // 3), seed=1)
     with transaction(ctx.engine) as session:
         ids = [
             rt.id or 0

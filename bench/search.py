@@ -40,13 +40,14 @@ from urllib.parse import urlencode, urlsplit
 import redis
 from sqlalchemy import Engine, text
 
+from backend.bootstrap import hotel_loader
 from backend.db import make_engine, migrate
 from backend.search.cache import CachedSearch
 from backend.search.documents import all_documents
 from backend.search.embedded import EmbeddedIndex
 from backend.search.meili import MeiliIndex
 from backend.search.port import BoundingBox, SearchQuery, Sort
-from backend.seed import AMENITIES, load_cities, seed_hotels
+from backend.seed import AMENITIES, load_cities, load_hotels
 from bench.common import api_server, fresh_database, percentile
 
 INDEX = "bench_search"
@@ -251,7 +252,7 @@ def main() -> None:
         migrate(url)
         engine = make_engine(url)
         started = time.perf_counter()
-        seed_hotels(engine, args.hotels, seed=1)
+        load_hotels(engine, hotel_loader(engine), args.hotels, seed=1)
         print(
             f"seeded {args.hotels:,} hotels into PostgreSQL in {time.perf_counter() - started:.1f} s"
         )

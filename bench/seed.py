@@ -10,9 +10,10 @@ import time
 
 from sqlalchemy import insert
 
+from backend.bootstrap import hotel_loader
 from backend.db import make_engine, migrate
 from backend.models import Hotel, RoomType
-from backend.seed import generate, hotel_count, seed_hotels
+from backend.seed import generate, hotel_count, load_hotels
 from bench.common import fresh_database
 
 
@@ -41,7 +42,7 @@ def main() -> None:
         migrate(url)
         engine = make_engine(url)
         started = time.perf_counter()
-        seed_hotels(engine, args.hotels, seed=1)
+        load_hotels(engine, hotel_loader(engine), args.hotels, seed=1)
         copy_seconds = time.perf_counter() - started
         assert hotel_count(engine) == args.hotels
         engine.dispose()

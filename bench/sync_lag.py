@@ -45,7 +45,7 @@ from sqlalchemy import text
 from backend.bootstrap import build_context
 from backend.context import Context
 from backend.db import migrate
-from backend.search.documents import REBUILD_BATCH, all_documents, documents_for, rebuild_pages
+from backend.search.documents import REBUILD_BATCH, all_documents, documents_for
 from backend.search.meili import MeiliIndex, to_document
 from backend.search.port import HotelDoc, SearchQuery
 from backend.search.sync import reindex
@@ -235,7 +235,7 @@ def timed_reindex(ctx: Context, hotels: int, batch: int = REBUILD_BATCH) -> None
 def timed_read(ctx: Context, batch: int) -> None:
     """The rebuild's reading side alone (no index): what it costs the database and us."""
     started, cpu = time.perf_counter(), time.process_time()
-    size = sum(len(page) for page in rebuild_pages(ctx.engine, batch))
+    size = sum(len(page) for page in ctx.feed.rebuild_pages(batch))
     print(f"reading alone, {batch:,} a page: {size:,} documents in "
           f"{time.perf_counter() - started:.1f} s, {time.process_time() - cpu:.1f} s of our CPU; "
           f"{loadavg()}", flush=True)  # fmt: skip
@@ -277,7 +277,7 @@ def main() -> None:
         settings = Settings(mode=Mode.FULL, database_url=url, search_index=INDEX)
         ctx = build_context(settings)
         started = time.perf_counter()
-        seed_hotels(ctx.engine, args.hotels, seed=1)
+        seed_hotels(ctx, args.hotels, seed=1)
         print(f"seeded {args.hotels:,} hotels in {time.perf_counter() - started:.1f} s", flush=True)
         # The reindex covers the bulk load's log; emptied now so that the worker's periodic prune
         # does not delete N+ rows in the middle of the lag measurement.

@@ -111,7 +111,7 @@ def seed(data_dir: Path, hotels: int) -> dict[str, object]:
     ctx = build_context(settings)
     try:
         started = time.monotonic()
-        seed_hotels(ctx.engine, hotels)
+        seed_hotels(ctx, hotels)
         reindex(ctx, lambda _done: None)
         print(f"seeded {hotels} hotels in {time.monotonic() - started:.1f} s", flush=True)
         admin = auth.ensure_user(

@@ -55,7 +55,7 @@ def _seed(ctx: Context, hotels: int, seed: int) -> None:
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("seed", total=hotels)
-        seed_hotels(ctx.engine, hotels, seed, lambda n: progress.advance(task, n))
+        seed_hotels(ctx, hotels, seed, lambda n: progress.advance(task, n))
 
 
 def ensure_demo_accounts(ctx: Context) -> list[tuple[str, str, str]]:

@@ -9,8 +9,8 @@
   taking other rows), publishes all their messages at once (one broker round trip), then
   commits; a failed publish rolls the marks back. The claim holds row locks for the length of
   one broker round trip, nothing longer.
-- Woken by Postgres NOTIFY (trigger from migration 0003) or, in-process, by any commit on the
-  engine; polls every RELAY_POLL_SECONDS in case a wake-up is lost. It claims at most once per
+- Woken by Postgres NOTIFY (trigger from migration 0003; `ctx.notifications` listens) or,
+  in-process, by any commit on the engine; polls every RELAY_POLL_SECONDS in case a wake-up is lost. It claims at most once per
   MIN_CLAIM_INTERVAL: a wake-up after a quiet spell claims at once, one soon after the last
   claim waits for the rest of the interval, so at a steady rate a batch takes every row
   committed meanwhile instead of costing a claim and a broker transaction per row.
@@ -27,7 +27,6 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import Table, bindparam, event, select, update
-from sqlalchemy.engine import make_url
 
 from backend.context import Context
 from backend.db import transaction
@@ -95,7 +94,7 @@ class OutboxRelay:
         self.declare_queues()
         failures = 0
         try:
-            with self._wakeups(stop):
+            with self._wakeups():
                 while not stop.is_set():
                     self.wake.clear()
                     claimed_at = time.monotonic()
@@ -133,7 +132,7 @@ class OutboxRelay:
         self.publisher.keepalive()
 
     @contextmanager
-    def _wakeups(self, stop: threading.Event) -> Iterator[None]:
+    def _wakeups(self) -> Iterator[None]:
         engine = self.ctx.engine
         relay_thread = threading.get_ident()
 
@@ -143,37 +142,9 @@ class OutboxRelay:
                 self.wake.set()
 
         event.listen(engine, "commit", on_commit)
-        listener = None
-        if engine.dialect.name == "postgresql":
-            listener = _PostgresListener(engine.url, self.wake, stop)
-            listener.start()
         try:
-            yield
+            # NOTIFY from the outbox trigger, where the database has it (other processes' commits).
+            with self.ctx.notifications.listening(CHANNEL, self.wake):
+                yield
         finally:
             event.remove(engine, "commit", on_commit)
-            if listener:
-                listener.join(timeout=5)
-
-
-class _PostgresListener(threading.Thread):
-    """LISTEN for outbox inserts (NOTIFY from the trigger), reconnecting after failures."""
-
-    def __init__(self, url: Any, wake: threading.Event, stop: threading.Event) -> None:
-        super().__init__(name="trinity-relay-listen", daemon=True)
-        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.wake, self.stop = wake, stop
-
-    def run(self) -> None:
-        import psycopg
-
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=3) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    self.wake.set()  # rows committed while we were not listening
-                    while not self.stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wake.set()
-            except Exception as error:
-                log.warning("relay LISTEN connection failed (%s); polling meanwhile", error)
-            self.stop.wait(1.0)

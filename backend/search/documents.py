@@ -2,21 +2,21 @@
 rooms cannot be booked), with its room types' price range and largest capacity.
 
 The sync worker reads a batch's hotels with `documents_for`; a rebuild pages through every hotel
-with `rebuild_pages`, which on PostgreSQL lets the database encode the documents as NDJSON
-(`encoded_documents`: a 1M-hotel rebuild then makes no Python object per hotel) and elsewhere
-builds them in Python (`all_documents`). A test holds the two encodings equal field for field.
+with the change feed's `rebuild_pages`: `all_documents` here on SQLite, documents encoded by the
+database as NDJSON on PostgreSQL (backend/adapters/postgres/documents.py). A test holds the two
+encodings equal field for field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, func, text
 from sqlmodel import col, select
 
 from backend.models import Hotel, RoomType
-from backend.search.port import EncodedBatch, HotelDoc
+from backend.search.port import HotelDoc
 
 REBUILD_BATCH = 5000
 
@@ -67,55 +67,6 @@ def all_documents(engine: Engine, batch: int) -> Iterator[list[HotelDoc]]:
             return
         last = rows[-1][0]
         yield [_document(row) for row in rows]
-
-
-def _json_float(column: str) -> str:
-    """A float column as JSON Python reads back as a float: PostgreSQL writes 4.0 as `4`."""
-    return (
-        f"CASE WHEN {column} = trunc({column}) THEN ({column}::text || '.0')::json "
-        f"ELSE to_json({column}) END"
-    )
-
-
-# The same documents as _documents_query + to_document (a test holds them equal field for field),
-# built by PostgreSQL: a rebuild then never makes a Python object per hotel. Prices stay numeric
-# (`99.00` reads back as a float); amenities go through jsonb, which writes them on one line.
-_ENCODED_PAGE = f"""
-SELECT string_agg(doc, E'\\n' ORDER BY id), count(*), max(id) FROM (
-  SELECT h.id, json_build_object(
-    'id', h.id, 'name', h.name, 'city', h.city, 'country', h.country,
-    'lat', {_json_float("h.lat")}, 'lng', {_json_float("h.lng")},
-    'rating', {_json_float("h.rating")},
-    'amenities', CASE json_typeof(h.amenities) WHEN 'array' THEN h.amenities::jsonb
-                 ELSE '[]'::jsonb END,
-    'description', h.description, 'currency', h.currency,
-    'price_min', min(r.price), 'price_max', max(r.price), 'max_capacity', max(r.capacity)
-  )::text AS doc
-  FROM hotels h JOIN room_types r ON r.hotel_id = h.id
-  WHERE h.id > :last AND r.hotel_id > :last
-  GROUP BY h.id ORDER BY h.id LIMIT :n
-) page"""
-
-
-def encoded_documents(engine: Engine, batch: int) -> Iterator[EncodedBatch]:
-    """all_documents, encoded by PostgreSQL as NDJSON, one page per query."""
-    last = 0
-    while True:
-        with engine.connect() as conn:
-            ndjson, size, last_id = conn.execute(
-                text(_ENCODED_PAGE), {"last": last, "n": batch}
-            ).one()
-        if not size:
-            return
-        last = int(last_id)
-        yield EncodedBatch(ndjson, int(size))
-
-
-def rebuild_pages(engine: Engine, batch: int) -> Iterable[Sequence[HotelDoc]]:
-    """What a rebuild reads: database-built JSON where the database can build it."""
-    if engine.dialect.name == "postgresql":
-        return encoded_documents(engine, batch)
-    return all_documents(engine, batch)
 
 
 def hotel_count(engine: Engine) -> int:

@@ -11,12 +11,14 @@ open may later commit a change *behind* one already applied. So the checkpoint o
 changes below the horizon (the snapshot's xmin: every transaction below it has finished), ordered
 by (txid, id). Visible changes above the horizon are applied at once anyway and remembered in
 memory, so an unrelated long transaction delays the checkpoint, never the search. On SQLite
-writers are serialized and txid is always 0: the same code is plain id order.
+writers are serialized and txid is always 0: the same code is plain id order. The horizon, the
+rebuild's pages and the cross-process locks are the database's (`ctx.feed`, a ChangeFeed port).
 
 A change row for hotel 0 (ALL_HOTELS, logged by a TRUNCATE: migration 0004) means any hotel
 may have changed: that batch rebuilds the whole index from the database and swaps it in.
 
-Wake-ups: LISTEN hotel_changes on PostgreSQL (the triggers NOTIFY), polling as the fallback.
+Wake-ups: notifications on hotel_changes (`ctx.notifications`: LISTEN on PostgreSQL, where the
+triggers NOTIFY; nothing on SQLite), polling as the fallback.
 Failures (index or database down) back off exponentially and retry the same batch.
 """
 
@@ -34,8 +36,9 @@ from sqlalchemy import Connection, Engine, text
 
 from backend.context import Context
 from backend.models import utcnow
+from backend.ports import ChangeFeed
 from backend.search.batch_gate import RebuildRunning, batch_gate, rebuild_lock
-from backend.search.documents import REBUILD_BATCH, documents_for, rebuild_pages
+from backend.search.documents import REBUILD_BATCH, documents_for
 from backend.search.port import Progress
 
 log = logging.getLogger("trinity.search.sync")
@@ -43,7 +46,6 @@ log = logging.getLogger("trinity.search.sync")
 CONSUMER = "search"
 REINDEX_HOLD = "reindex"  # a pruning floor while a reindex runs
 CHANNEL = "hotel_changes"
-NO_HORIZON = 2**62  # SQLite: every logged change is committed
 PRUNE_EVERY_S = 60.0
 MAX_BACKOFF_S = 5.0
 ALL_HOTELS = 0  # the hotel id a TRUNCATE logs (no hotel has it)
@@ -64,20 +66,12 @@ class Checkpoint:
 # -- the change log and the checkpoint ------------------------------------------------------------
 
 
-def _horizon_sql(conn: Connection) -> str:
-    if conn.dialect.name == "postgresql":
-        return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    return str(NO_HORIZON)
-
-
-def _horizon(conn: Connection) -> int:
-    """Every transaction with a txid below it has finished: no change below it can still appear."""
-    return int(conn.execute(text(f"SELECT {_horizon_sql(conn)}")).scalar_one())
-
-
-def read_changes(conn: Connection, after: Position, limit: int) -> tuple[list[Any], int]:
-    """Visible changes after `after` in checkpoint order, and the horizon (`_horizon`)."""
-    horizon = _horizon(conn)
+def read_changes(
+    feed: ChangeFeed, conn: Connection, after: Position, limit: int
+) -> tuple[list[Any], int]:
+    """Visible changes after `after` in checkpoint order, and the horizon (`ChangeFeed.horizon`),
+    read before them: a change below it that commits later cannot exist."""
+    horizon = feed.horizon(conn)
     rows = conn.execute(
         text(f"SELECT id, hotel_id, txid FROM ({_AFTER}) AS later ORDER BY txid, id LIMIT :n"),
         {"tx": after.txid, "id": after.change_id, "n": limit},
@@ -135,10 +129,10 @@ def force_checkpoint(engine: Engine, position: Position, name: str = CONSUMER) -
         force_checkpoint(engine, position, name)  # lost a race with the worker: try again
 
 
-def prune(engine: Engine) -> int:
+def prune(ctx: Context) -> int:
     """Delete changes every consumer (and a running reindex) is past."""
-    _drop_stale_hold(engine)
-    with engine.begin() as conn:
+    _drop_stale_hold(ctx)
+    with ctx.engine.begin() as conn:
         rows = conn.execute(text("SELECT txid, change_id FROM sync_checkpoints")).all()
         if not rows:
             return 0
@@ -149,11 +143,11 @@ def prune(engine: Engine) -> int:
         ).rowcount
 
 
-def _drop_stale_hold(engine: Engine) -> None:
+def _drop_stale_hold(ctx: Context) -> None:
     """A reindex hold row while no rebuild runs was left by a reindex killed before its cleanup;
     it would stop pruning for good."""
-    with contextlib.suppress(RebuildRunning), rebuild_lock(engine, wait=False):
-        _drop_hold(engine)
+    with contextlib.suppress(RebuildRunning), rebuild_lock(ctx.feed, wait=False):
+        _drop_hold(ctx.engine)
 
 
 def _drop_hold(engine: Engine) -> None:
@@ -204,9 +198,9 @@ def sync_once(ctx: Context, state: SyncState | None = None, limit: int | None = 
         checkpoint = load_checkpoint(conn)
         if checkpoint.version != state.version:  # a reindex moved it: replay what it says
             state.applied.clear()
-        rows, fresh, horizon = _next_rows(conn, checkpoint.position, limit, state)
+        rows, fresh, horizon = _next_rows(ctx.feed, conn, checkpoint.position, limit, state)
     if fresh:
-        with batch_gate(ctx.engine):
+        with batch_gate(ctx.feed):
             _apply(ctx, {int(r.hotel_id) for r in fresh})
     state.version = checkpoint.version
     settled = [r for r in rows if int(r.txid) < horizon]
@@ -227,8 +221,8 @@ def _apply(ctx: Context, hotel_ids: set[int]) -> None:
     """Bring the index up to date with these hotels as the database has them now."""
     if ALL_HOTELS in hotel_ids:  # read after the batch's rows, so it covers every change in it
         # Not waiting: a reindex holds the lock and waits for this batch at its start.
-        with rebuild_lock(ctx.engine, wait=False):
-            ctx.search.rebuild(rebuild_pages(ctx.engine, REBUILD_BATCH), lambda n: None)
+        with rebuild_lock(ctx.feed, wait=False):
+            ctx.search.rebuild(ctx.feed.rebuild_pages(REBUILD_BATCH), lambda n: None)
         return
     with ctx.engine.connect() as conn:
         docs, gone = documents_for(conn, sorted(hotel_ids))
@@ -238,13 +232,13 @@ def _apply(ctx: Context, hotel_ids: set[int]) -> None:
 
 
 def _next_rows(
-    conn: Connection, after: Position, limit: int, state: SyncState
+    feed: ChangeFeed, conn: Connection, after: Position, limit: int, state: SyncState
 ) -> tuple[list[Any], list[Any], int]:
     """Rows from the checkpoint on (all of them read, in order) and those not yet applied."""
     rows: list[Any] = []
     cursor = after
     while True:
-        page, horizon = read_changes(conn, cursor, limit)
+        page, horizon = read_changes(feed, conn, cursor, limit)
         rows += page
         fresh = [r for r in rows if int(r.id) not in state.applied]
         if fresh or len(page) < limit:
@@ -255,98 +249,55 @@ def _next_rows(
 # -- wake-ups ---------------------------------------------------------------------------------------
 
 
-class Wakeup:
-    """Sleeps until the poll interval ends; subclasses wake earlier."""
-
-    def __init__(self, stop: threading.Event) -> None:
-        self.stop = stop
-
-    def wait(self, timeout: float) -> None:
-        self.stop.wait(timeout)
-
-    def close(self) -> None:
-        pass
-
-
-class PostgresWakeup(Wakeup):
-    """LISTEN on a connection of its own; a lost connection degrades to polling until it is back."""
-
-    def __init__(self, stop: threading.Event, engine: Engine) -> None:
-        super().__init__(stop)
-        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
-        self.conn: Any = None
-
-    def _connect(self) -> Any:
-        import psycopg
-
-        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
-        conn.execute(f"LISTEN {CHANNEL}")
-        return conn
-
-    def wait(self, timeout: float) -> None:
-        try:
-            if self.conn is None:
-                self.conn = self._connect()
-            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
-                break
-        except Exception as error:  # the database may be down: poll instead
-            log.warning("LISTEN %s failed (%s); polling", CHANNEL, error)
-            self.close()
-            super().wait(timeout)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            self.conn = None
-
-
-def make_wakeup(ctx: Context, stop: threading.Event) -> Wakeup:
-    if ctx.engine.dialect.name == "postgresql":
-        return PostgresWakeup(stop, ctx.engine)
-    return Wakeup(stop)
-
-
 def backoff_seconds(failures: int) -> float:
     return min(MAX_BACKOFF_S, 0.05 * 2**failures) * random.uniform(0.5, 1.0)
 
 
 def run_sync(ctx: Context, stop: threading.Event) -> None:
-    """The worker loop: drain the log, then sleep until NOTIFY or the poll interval."""
-    wakeup = make_wakeup(ctx, stop)
+    """The worker loop: drain the log, then sleep until a notification or the poll interval."""
+    wake = threading.Event()
+    with ctx.notifications.listening(CHANNEL, wake):
+        _sync_loop(ctx, stop, wake)
+
+
+def _sync_loop(ctx: Context, stop: threading.Event, wake: threading.Event) -> None:
     state = SyncState()
     failures = 0
     last_prune = time.monotonic()
-    try:
-        while not stop.is_set():
-            try:
-                applied = sync_once(ctx, state)
-                failures = 0
-            except RebuildRunning:  # a reindex rebuilds everything already: retry after it
-                log.info("a reindex is running; the worker's rebuild waits for it")
-                stop.wait(1.0)
-                continue
-            except Exception as error:  # index or database down: retry the same batch later
-                failures += 1
-                delay = backoff_seconds(failures)
-                log.warning("search sync failed (%s); retrying in %.2fs", error, delay)
-                stop.wait(delay)
-                continue
-            if applied:
-                continue
-            if time.monotonic() - last_prune > PRUNE_EVERY_S:
-                last_prune = time.monotonic()
-                _prune_quietly(ctx.engine)
-            wakeup.wait(ctx.settings.search_sync_poll_seconds)
-    finally:
-        wakeup.close()
+    while not stop.is_set():
+        wake.clear()  # before reading: a change notified during the batch cuts the next wait short
+        try:
+            applied = sync_once(ctx, state)
+            failures = 0
+        except RebuildRunning:  # a reindex rebuilds everything already: retry after it
+            log.info("a reindex is running; the worker's rebuild waits for it")
+            stop.wait(1.0)
+            continue
+        except Exception as error:  # index or database down: retry the same batch later
+            failures += 1
+            delay = backoff_seconds(failures)
+            log.warning("search sync failed (%s); retrying in %.2fs", error, delay)
+            stop.wait(delay)
+            continue
+        if applied:
+            continue
+        if time.monotonic() - last_prune > PRUNE_EVERY_S:
+            last_prune = time.monotonic()
+            _prune_quietly(ctx)
+        _sleep(stop, wake, ctx.settings.search_sync_poll_seconds)
 
 
-def _prune_quietly(engine: Engine) -> None:
+def _sleep(stop: threading.Event, wake: threading.Event, seconds: float) -> None:
+    """Until a notification, `stop` or the poll interval's end, whichever comes first."""
+    deadline = time.monotonic() + seconds
+    while not (stop.is_set() or wake.is_set()) and time.monotonic() < deadline:
+        # Short slices: one Event cannot be waited on together with the other.
+        wake.wait(min(0.05, max(deadline - time.monotonic(), 0)))
+
+
+def _prune_quietly(ctx: Context) -> None:
     try:
-        prune(engine)
+        prune(ctx)
     except Exception as error:
         log.warning("pruning hotel_changes failed: %s", error)
 
@@ -354,7 +305,7 @@ def _prune_quietly(engine: Engine) -> None:
 # -- full rebuild -----------------------------------------------------------------------------------
 
 
-def settled_head(conn: Connection) -> Position:
+def settled_head(feed: ChangeFeed, conn: Connection) -> Position:
     """The last logged change whose transaction has finished, when nothing open can still log one
     before it: every read that starts after this call sees it and everything before it."""
     row = conn.execute(
@@ -362,7 +313,7 @@ def settled_head(conn: Connection) -> Position:
             "SELECT txid, id FROM hotel_changes WHERE txid < :horizon "
             "ORDER BY txid DESC, id DESC LIMIT 1"
         ),
-        {"horizon": _horizon(conn)},
+        {"horizon": feed.horizon(conn)},
     ).first()
     return Position() if row is None else Position(int(row[0]), int(row[1]))
 
@@ -379,14 +330,14 @@ def reindex(ctx: Context, progress: Progress, batch: int = REBUILD_BATCH) -> int
     is still on its way to the index (it would write pre-edit documents into the new one). One
     rebuild runs at a time: a second reindex waits for the first.
     """
-    with rebuild_lock(ctx.engine):
-        with batch_gate(ctx.engine, exclusive=True):
+    with rebuild_lock(ctx.feed):
+        with batch_gate(ctx.feed, exclusive=True):
             with ctx.engine.connect() as conn:
                 start = load_checkpoint(conn).position
-                covered = max(start, settled_head(conn))
+                covered = max(start, settled_head(ctx.feed, conn))
             force_checkpoint(ctx.engine, start, REINDEX_HOLD)
         try:
-            done = ctx.search.rebuild(rebuild_pages(ctx.engine, batch), progress)
+            done = ctx.search.rebuild(ctx.feed.rebuild_pages(batch), progress)
         except BaseException:
             # Maybe after the swap: replay what the worker gave the old index meanwhile.
             force_checkpoint(ctx.engine, start)

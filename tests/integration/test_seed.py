@@ -13,7 +13,7 @@ from backend.seed import generate, hotel_count, seed_hotels
 
 
 def test_seed_inserts_hotels_with_one_to_five_room_types(ctx: Context) -> None:
-    assert seed_hotels(ctx.engine, 1_200, seed=7) == 1_200
+    assert seed_hotels(ctx, 1_200, seed=7) == 1_200
     assert hotel_count(ctx.engine) == 1_200
     with transaction(ctx.engine) as session:
         room_types = session.exec(select(RoomType)).all()
@@ -25,7 +25,7 @@ def test_seed_inserts_hotels_with_one_to_five_room_types(ctx: Context) -> None:
     assert all(-90 <= h.lat <= 90 and -180 <= h.lng <= 180 and 1 <= h.rating <= 5 for h in hotels)
     assert len({h.city for h in hotels}) > 100
     # A second seeding continues the ids instead of colliding with the first.
-    assert seed_hotels(ctx.engine, 10, seed=8) == 10
+    assert seed_hotels(ctx, 10, seed=8) == 10
     assert hotel_count(ctx.engine) == 1_210
 
 

@@ -24,9 +24,10 @@ from search_fixtures import (
 )
 from sqlalchemy import Connection, text
 
+from backend.adapters.postgres.documents import encoded_documents
 from backend.context import Context
 from backend.search.batch_gate import rebuild_lock
-from backend.search.documents import all_documents, documents_for, encoded_documents
+from backend.search.documents import all_documents, documents_for
 from backend.search.meili import to_document
 from backend.search.port import SearchQuery
 from backend.search.sync import (
@@ -237,7 +238,7 @@ def test_killed_mid_batch_resumes_from_the_checkpoint(ctx: Context) -> None:
     assert sorted(found(ctx, "evora")) == first + later
     assert ctx.search.count() == 5
     settle(ctx)
-    assert prune(ctx.engine) == 10  # everything consumed can go
+    assert prune(ctx) == 10  # everything consumed can go
     assert sorted(found(ctx, "evora")) == first + later
 
 
@@ -294,7 +295,7 @@ def test_postgres_builds_the_same_documents_as_python(mode: str, ctx: Context) -
         pytest.skip("SQLite rebuilds from Python-built documents")
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 60, seed=3)
+    seed_hotels(ctx, 60, seed=3)
     # U+2028 is a line break to str.splitlines, not to NDJSON: PostgreSQL leaves it unescaped.
     odd = insert_hotel_sql(ctx, 'Çà "quoted" \\ back\nslash ☃ \u2028 sep', price="120.00")
     with ctx.engine.begin() as conn:  # integral floats, no amenities, two room types
@@ -331,7 +332,7 @@ def test_postgres_builds_the_same_documents_as_python(mode: str, ctx: Context) -
 def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 300, seed=7)
+    seed_hotels(ctx, 300, seed=7)
     drain(ctx)
     assert ctx.search.count() == 300
     failures: list[BaseException] = []
@@ -370,12 +371,12 @@ def _log_head(conn: Connection) -> Position:
 def test_a_reindex_after_a_bulk_load_leaves_nothing_to_replay(ctx: Context) -> None:
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 300, seed=7)  # logged, never applied: the worker is not running
+    seed_hotels(ctx, 300, seed=7)  # logged, never applied: the worker is not running
     assert pending_changes(ctx.engine) > 0
 
     def load_settled() -> bool:  # on PostgreSQL an older open transaction holds the horizon back
         with ctx.engine.connect() as conn:
-            return settled_head(conn) == _log_head(conn)
+            return settled_head(ctx.feed, conn) == _log_head(conn)
 
     eventually(load_settled, within=60)  # the horizon is the whole server's
     assert reindex(ctx, lambda n: None) == 300
@@ -391,7 +392,7 @@ def test_a_batch_in_flight_when_a_reindex_begins_cannot_put_old_documents_into_i
     document lands in the old index and the new one holds the rename."""
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 60, seed=7)
+    seed_hotels(ctx, 60, seed=7)
     drain(ctx)
     with ctx.engine.begin() as conn:
         first = conn.execute(text("SELECT min(id) FROM hotels")).scalar_one()
@@ -445,7 +446,7 @@ def test_a_rebuild_that_fails_late_puts_the_checkpoint_back(
     index meanwhile must be replayed, so the checkpoint goes back to where the reindex began."""
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 40, seed=7)
+    seed_hotels(ctx, 40, seed=7)
     drain(ctx)
     before = checkpoint(ctx)
     real_rebuild = ctx.search.rebuild
@@ -463,14 +464,14 @@ def test_a_rebuild_that_fails_late_puts_the_checkpoint_back(
 def test_prune_drops_the_hold_of_a_reindex_that_died(ctx: Context) -> None:
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 20, seed=7)
+    seed_hotels(ctx, 20, seed=7)
     settle(ctx)
     force_checkpoint(ctx.engine, Position(), REINDEX_HOLD)  # left by a killed `trinity reindex`
-    with rebuild_lock(ctx.engine):  # while a reindex runs, its hold stays
-        prune(ctx.engine)
+    with rebuild_lock(ctx.feed):  # while a reindex runs, its hold stays
+        prune(ctx)
         with ctx.engine.connect() as conn:
             assert load_checkpoint(conn, REINDEX_HOLD).version >= 0
-    assert prune(ctx.engine) > 0  # no rebuild running: the hold was stale, the log goes
+    assert prune(ctx) > 0  # no rebuild running: the hold was stale, the log goes
     with ctx.engine.connect() as conn:
         assert load_checkpoint(conn, REINDEX_HOLD).version == -1
 
@@ -478,7 +479,7 @@ def test_prune_drops_the_hold_of_a_reindex_that_died(ctx: Context) -> None:
 def test_an_edit_made_while_the_reindex_reads_reaches_the_new_index(ctx: Context) -> None:
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx.engine, 300, seed=7)
+    seed_hotels(ctx, 300, seed=7)
     with ctx.engine.connect() as conn:
         first = conn.execute(text("SELECT min(id) FROM hotels")).scalar_one()
     edited: list[int] = []

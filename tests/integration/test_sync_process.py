@@ -107,7 +107,7 @@ def test_sync_process_killed_mid_batch_resumes_and_loses_nothing(
     ctx: Context, tmp_path: Path
 ) -> None:
     warm_up(ctx)
-    seed_hotels(ctx.engine, HOTELS, seed=11)  # per hotel: one change row for it, one for its rooms
+    seed_hotels(ctx, HOTELS, seed=11)  # per hotel: one change row for it, one for its rooms
     backlog = pending_changes(ctx.engine)
     assert backlog >= 2 * HOTELS
     log = tmp_path / "sync.log"

@@ -24,7 +24,7 @@ def ctx(mode: str, settings_factory: Any) -> Iterator[Context]:
 
 
 def test_two_reindexes_at_once_run_one_after_the_other(ctx: Context) -> None:
-    seed_hotels(ctx.engine, 120, seed=3)
+    seed_hotels(ctx, 120, seed=3)
     results: list[object] = []
     first_is_building, go_on = threading.Event(), threading.Event()
 
@@ -57,7 +57,7 @@ def test_two_reindexes_at_once_run_one_after_the_other(ctx: Context) -> None:
 
 
 def test_the_workers_rebuild_fails_its_batch_while_a_reindex_runs(ctx: Context) -> None:
-    seed_hotels(ctx.engine, 30, seed=3)
+    seed_hotels(ctx, 30, seed=3)
     while sync_once(ctx):
         pass
     txid = "pg_current_xact_id()::text::bigint" if ctx.engine.dialect.name == "postgresql" else "0"
@@ -65,7 +65,7 @@ def test_the_workers_rebuild_fails_its_batch_while_a_reindex_runs(ctx: Context) 
         conn.execute(
             text(f"INSERT INTO hotel_changes (hotel_id, txid) SELECT {ALL_HOTELS}, {txid}")
         )
-    with rebuild_lock(ctx.engine), pytest.raises(RebuildRunning):
+    with rebuild_lock(ctx.feed), pytest.raises(RebuildRunning):
         sync_once(ctx)  # the worker's loop backs off and retries this batch
     assert pending_changes(ctx.engine) >= 1  # nothing was skipped
     assert sync_once(ctx) >= 1  # the lock is free: the batch rebuilds the index

@@ -48,7 +48,7 @@ def truncate_markers(ctx: Context) -> int:
 
 
 def test_emptying_hotels_empties_the_index_and_keeps_later_inserts(mode: str, ctx: Context) -> None:
-    seed_hotels(ctx.engine, 40, seed=5)
+    seed_hotels(ctx, 40, seed=5)
     drain(ctx)
     assert ctx.search.count() == 40
     with ctx.engine.begin() as conn:
@@ -65,7 +65,7 @@ def test_emptying_hotels_empties_the_index_and_keeps_later_inserts(mode: str, ct
 
 
 def test_a_hotel_added_in_the_truncating_transaction_survives(mode: str, ctx: Context) -> None:
-    seed_hotels(ctx.engine, 10, seed=6)
+    seed_hotels(ctx, 10, seed=6)
     drain(ctx)
     with ctx.engine.begin() as conn:
         empty_hotels(conn)
@@ -95,7 +95,7 @@ def test_truncating_the_log_with_the_hotels_leaves_no_rebuild_request(
 ) -> None:
     if mode == "local":
         pytest.skip("SQLite has no TRUNCATE")
-    seed_hotels(ctx.engine, 5, seed=8)
+    seed_hotels(ctx, 5, seed=8)
     with ctx.engine.begin() as conn:
         conn.execute(text("TRUNCATE hotels, hotel_changes CASCADE"))
     # The trigger runs BEFORE the truncation: the log's own truncation takes its marker along.

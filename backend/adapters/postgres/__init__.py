@@ -1,6 +1,15 @@
-"""PostgreSQL adapters: the shared SQL stores, plus one-statement forms of the hottest steps."""
+"""PostgreSQL adapters: the shared SQL stores, one-statement forms of the hottest steps, and the
+search sync's change feed with LISTEN/NOTIFY, and COPY for the seeder."""
 
+from backend.adapters.postgres.bulk import PostgresHotelLoader
+from backend.adapters.postgres.feed import PostgresFeed, PostgresNotifications
 from backend.adapters.postgres.shortcuts import PostgresShortcuts
 from backend.adapters.postgres.stores import postgres_stores
 
-__all__ = ["PostgresShortcuts", "postgres_stores"]
+__all__ = [
+    "PostgresFeed",
+    "PostgresHotelLoader",
+    "PostgresNotifications",
+    "PostgresShortcuts",
+    "postgres_stores",
+]

@@ -1,5 +1,14 @@
-"""SQLite adapters (local mode): the shared SQL stores; the saga's shortcuts as transactions."""
+"""SQLite adapters (local mode): the shared SQL stores, the saga's shortcuts as transactions, and
+the search sync's change feed (flocks, no notifications)."""
 
+from backend.adapters.sqlite.bulk import SqliteHotelLoader
+from backend.adapters.sqlite.feed import SqliteFeed, SqliteNotifications
 from backend.adapters.sqlite.stores import SqliteShortcuts, sqlite_stores
 
-__all__ = ["SqliteShortcuts", "sqlite_stores"]
+__all__ = [
+    "SqliteFeed",
+    "SqliteHotelLoader",
+    "SqliteNotifications",
+    "SqliteShortcuts",
+    "sqlite_stores",
+]
