@@ -138,6 +138,8 @@ def build_context(settings: Settings) -> Context:
         hotel_loader=database.hotel_loader,
         redis=client,
         locks=RedisLocks(client, policy),
+        # The keyed action itself may wait on room locks, so a key's lock outlives theirs.
+        key_locks=RedisLocks(client, LockPolicy(ttl_ms=30_000, max_wait_ms=30_000)),
         search=_search_index(settings, client),
         broker=build_broker(settings),
         gateway=SimulatedGateway(

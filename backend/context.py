@@ -30,7 +30,8 @@ class Context:
     settings: Settings
     engine: Engine
     redis: redis.Redis
-    locks: RedisLocks
+    locks: RedisLocks  # room-night locks
+    key_locks: RedisLocks  # one Idempotency-Key's replays, serialized
     search: SearchIndex  # the index behind its Redis cache (backend.search.cache)
     broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
     gateway: PaymentGateway

@@ -19,7 +19,6 @@ from sqlmodel import col, select
 from backend.context import Context
 from backend.db import transaction
 from backend.errors import IdempotencyKeyReused, InvalidInput
-from backend.locks import LockPolicy, RedisLocks
 from backend.models import IdempotencyRecord
 
 Response = tuple[int, dict[str, Any]]
@@ -44,9 +43,7 @@ def run_once(
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters long.")
     fingerprint = request_hash(body)
-    # The action itself may wait on room locks, so the key's lock lives longer than theirs.
-    key_locks = RedisLocks(ctx.redis, LockPolicy(ttl_ms=30_000, max_wait_ms=30_000))
-    with key_locks.hold_all([f"idempotency:{scope}:{user_id}:{key}"]):
+    with ctx.key_locks.hold_all([f"idempotency:{scope}:{user_id}:{key}"]):
         stored = _find(ctx, user_id, scope, key)
         if stored is not None:
             if stored.request_hash != fingerprint:
