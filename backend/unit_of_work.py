@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from backend.metrics import Metrics, MetricsBatch
@@ -100,6 +100,11 @@ class UnitOfWork:
         self.session.commit()
         self._committed = True
         self.after.send()
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core statements: no ORM execution path on them."""
+        return self.session.connection()
 
     @property
     def metrics(self) -> MetricsBatch:

@@ -144,7 +144,7 @@ class SqlProcessedMessages:
 
     def record(self, consumer: str, message_id: str) -> bool:
         row = processed_row(consumer, message_id)
-        return self.session.execute(self.statements.record, row).first() is not None
+        return self.session.connection().execute(self.statements.record, row).first() is not None
 
 
 class SqlRoomNights:
@@ -160,12 +160,15 @@ class SqlRoomNights:
         rows = [
             {"room_type_id": room_type_id, "night": n, "total": total, "reserved": 1} for n in stay
         ]
-        return [night for (night,) in self.session.execute(self.statements.reserve_nights, rows)]
+        return [
+            night
+            for (night,) in self.session.connection().execute(self.statements.reserve_nights, rows)
+        ]
 
     def release(self, room_type_id: int, stay: Sequence[date]) -> None:
         if stay:
             params = {"of_room_type": room_type_id, "stay": list(stay)}
-            self.session.execute(_RELEASE_NIGHTS, params)
+            self.session.connection().execute(_RELEASE_NIGHTS, params)
 
 
 class SqlPayments:
@@ -174,7 +177,9 @@ class SqlPayments:
 
     def add(self, payment: NewPayment) -> bool:
         row = payment_row(payment)
-        return self.session.execute(self.statements.add_payment, row).first() is not None
+        return (
+            self.session.connection().execute(self.statements.add_payment, row).first() is not None
+        )
 
 
 class SqlOutbox:
@@ -182,7 +187,7 @@ class SqlOutbox:
         self.session = session
 
     def emit(self, *events: Event) -> None:
-        self.session.execute(_OUTBOX_INSERT, outbox_rows(events))
+        self.session.connection().execute(_OUTBOX_INSERT, outbox_rows(events))
 
 
 class SqlOrders:
@@ -194,7 +199,7 @@ class SqlOrders:
     def create(self, order: Order) -> bool:
         row = {name: getattr(order, name) for name in _CREATED_COLUMNS}
         row["status"] = str(order.status)
-        inserted = self.session.execute(self.statements.create_order, row).first()
+        inserted = self.session.connection().execute(self.statements.create_order, row).first()
         if inserted is None:
             return False
         order.id = inserted.id
@@ -202,17 +207,21 @@ class SqlOrders:
 
     def claim(self, consumer: str, message_id: str, order_id: int) -> tuple[bool, Order | None]:
         row = processed_row(consumer, message_id)
-        if self.session.execute(self.statements.record, row).first() is None:
+        if self.session.connection().execute(self.statements.record, row).first() is None:
             return False, None
         return True, self.locked(order_id)
 
     def locked(self, order_id: int) -> Order | None:
         # SQLite has no FOR UPDATE (SQLAlchemy leaves it out): its write lock is the whole database.
-        found = self.session.execute(_LOCK_ORDER, {"order_id": order_id}).first()
+        found = self.session.connection().execute(_LOCK_ORDER, {"order_id": order_id}).first()
         return Order(**found._mapping) if found is not None else None
 
     def locked_by_booking(self, booking_id: int) -> Order | None:
-        found = self.session.execute(_LOCK_ORDER_OF_BOOKING, {"booking_id": booking_id}).first()
+        found = (
+            self.session.connection()
+            .execute(_LOCK_ORDER_OF_BOOKING, {"booking_id": booking_id})
+            .first()
+        )
         return Order(**found._mapping) if found is not None else None
 
     def move(self, order: Order, entry: OrderEvent) -> None:
@@ -220,7 +229,7 @@ class SqlOrders:
         self.append(entry)
 
     def save(self, order: Order) -> None:
-        self.session.execute(SAVE_ORDER, saved_order(order))
+        self.session.connection().execute(SAVE_ORDER, saved_order(order))
 
     def append(self, entry: OrderEvent) -> None:
-        self.session.execute(APPEND_EVENT, event_row(entry))
+        self.session.connection().execute(APPEND_EVENT, event_row(entry))

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Insert, Select, bindparam, func, insert
+from sqlalchemy import Connection, Insert, Select, Table, bindparam, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -110,8 +110,11 @@ def _room_query() -> Select[Any]:
 
 # Built once with bind parameters: every hold reuses the statements and their compiled SQL.
 _ROOM = _room_query()
-_INSERT_BOOKING = insert(Booking).returning(col(Booking.id))
-_INSERT_EVENT = insert(OutboxMessage).returning(col(OutboxMessage.id))
+# On tables, not models: an insert of a model run by a Session takes the ORM's bulk-insert path.
+_BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_INSERT_BOOKING = insert(_BOOKINGS).returning(_BOOKINGS.c.id)
+_INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 def _room(ctx: Context, request: HoldRequest) -> _Room:
@@ -151,8 +154,8 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
             if len(taken) < len(stay):
                 full = min(set(stay) - set(taken))
                 raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
-            booking.id = _insert(uow.session, _INSERT_BOOKING, booking)
-            _insert(uow.session, _INSERT_EVENT, _event("BookingHeld", booking))
+            booking.id = _insert(uow.connection, _INSERT_BOOKING, booking)
+            _insert(uow.connection, _INSERT_EVENT, _event("BookingHeld", booking))
             uow.commit()
     except IntegrityError:
         _room(ctx, request)  # NotFound when an admin removed the room type since it was read
@@ -160,10 +163,10 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
     return booking
 
 
-def _insert(session: Session, statement: Insert, row: SQLModel) -> int:
+def _insert(connection: Connection, statement: Insert, row: SQLModel) -> int:
     """Core INSERT of a model instance (no ORM object bookkeeping on the hot path); its id."""
     values = row.model_dump(exclude={"id"})
-    return int(session.execute(statement, values).scalar_one())
+    return int(connection.execute(statement, values).scalar_one())
 
 
 def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:

@@ -68,20 +68,23 @@ _CLAIM = _claim()
 class PostgresOrders(SqlOrders):
     def claim(self, consumer: str, message_id: str, order_id: int) -> tuple[bool, Order | None]:
         params = processed_row(consumer, message_id) | {"order_id": order_id}
-        found = self.session.execute(_CLAIM, params).first()
+        found = self.session.connection().execute(_CLAIM, params).first()
         if found is not None:
             return True, Order(**found._mapping)
         # No row: a duplicate (the processed row was there), or no such order. Asked without a
         # lock: a duplicate must not hold up the order's next message.
-        if self.session.execute(_EXISTS_BY_ID, {"order_id": order_id}).first() is not None:
+        if (
+            self.session.connection().execute(_EXISTS_BY_ID, {"order_id": order_id}).first()
+            is not None
+        ):
             return False, None
         # No such order (rare: the message is bad, and the caller rolls back). Fresh only if the
         # processed row is the one this statement inserted, told by its timestamp.
-        recorded = self.session.execute(_PROCESSED_AT, params).scalar_one_or_none()
+        recorded = self.session.connection().execute(_PROCESSED_AT, params).scalar_one_or_none()
         return recorded == params["processed_at"], None
 
     def move(self, order: Order, entry: OrderEvent) -> None:
-        self.session.execute(_MOVE, saved_order(order) | event_row(entry))
+        self.session.connection().execute(_MOVE, saved_order(order) | event_row(entry))
 
 
 def postgres_stores(session: Session) -> Stores:
