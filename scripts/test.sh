@@ -30,9 +30,25 @@ elapsed() { # seconds since $1 (an $EPOCHREALTIME value), one decimal
 
 state=""
 pytest_pid=""
+# Processes of this checkout's venv left orphaned (parent 1) once pytest is gone: a server a test
+# started and did not stop. Printed, killed, and the run fails.
+left_behind() {
+  local pid args
+  for pid in $(pgrep -P 1 -f "$ROOT/.venv/bin/" 2>/dev/null); do
+    args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    echo "[test] left behind: pid $pid: $args" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "$pid"
+  done
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n $(left_behind) ]]; then
+    echo "[test] FAILED: the suite left processes behind (killed now)" >&2
+    ((rc != 0)) || rc=1
+  fi
   if [[ -n $state ]]; then
     bash scripts/services.sh stop "$state" 9<&- || true
     rm -rf "$state"

@@ -15,7 +15,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
+from processes import stop_tree
 from seed_data import SeededData, seed, settings_for
 from stacks import Stack
 
@@ -141,28 +141,8 @@ def _server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, then SIGKILL whatever is left."""
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + SERVER_STOP_GRACE_S
-    while time.monotonic() < deadline:
-        proc.poll()
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=SERVER_STOP_GRACE_S)
+    """Stop the server and everything it started (tests/processes.py)."""
+    stop_tree(proc, SERVER_STOP_GRACE_S)
 
 
 def _http_ok(url: str) -> bool:

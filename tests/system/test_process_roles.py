@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import httpx
 import pytest
 import yaml
 from modes import MODES, require_server_urls
+from processes import stop_tree
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -87,14 +87,7 @@ def running(
         yield processes
     finally:
         for process in processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+            stop_tree(process)
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
