@@ -34,4 +34,4 @@ services-down:
 	bash scripts/services.sh stop $(SERVICES_DIR)
 
 clean: services-down
-	rm -rf .run test-results .pytest_cache .ruff_cache .mypy_cache
+	rm -rf .run test-results .pytest_cache .ruff_cache .mypy_cache .hypothesis

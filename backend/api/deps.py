@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections import Counter
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from backend.api.schemas import MAX_ID
 from backend.context import Context
-from backend.errors import Forbidden, Unauthorized
+from backend.errors import Forbidden, InvalidInput, Unauthorized
 from backend.models import User
 from backend.services import auth
 
@@ -20,12 +26,18 @@ async def get_ctx(request: Request) -> Context:
 
 ContextDep = Annotated[Context, Depends(get_ctx)]
 
+# Declared as a security scheme so the OpenAPI document says which operations need a token;
+# auto_error=False: a missing token is our own 401 body, not FastAPI's.
+BEARER = HTTPBearer(auto_error=False, description="The token from register or login.")
 
-async def get_bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+
+async def get_bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> str:
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
         raise Unauthorized("Please log in (missing bearer token).")
-    return token.strip()
+    return token
 
 
 BearerToken = Annotated[str, Depends(get_bearer_token)]
@@ -51,4 +63,57 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+]
+
+# An id in a path: outside 1..MAX_ID it cannot name a row (see MAX_ID), so it is bad input (422)
+# rather than a lookup that fails in the database.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+# -- the query string ------------------------------------------------------------------------------
+
+
+def _declared_query(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_query(sub)
+    return names
+
+
+def _documented_query(route: APIRoute) -> frozenset[str]:
+    """The query parameters an operation declares, or documents by hand (search); kept on the
+    route itself, which lives as long as its app."""
+    known: frozenset[str] | None = getattr(route, "trinity_query_names", None)
+    if known is None:
+        declared = _declared_query(route.dependant)
+        extra: list[dict[str, Any]] = (route.openapi_extra or {}).get("parameters", [])
+        declared |= {p["name"] for p in extra if p.get("in") == "query"}
+        known = frozenset(declared)
+        route.trinity_query_names = known  # type: ignore[attr-defined]
+    return known
+
+
+def _decoded_query(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode(), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInput("The query string is not valid UTF-8.") from None
+
+
+async def plain_query(request: Request) -> None:
+    """Each query parameter once, and only those the operation documents: a typo or a second
+    `limit=` is an error to see, not a value silently dropped (as unknown body fields are)."""
+    raw = request.scope.get("query_string", b"")
+    if not raw:
+        return
+    names = [name for name, _ in _decoded_query(raw)]
+    given = set(names)
+    if len(given) != len(names):
+        repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+        raise InvalidInput(f"Give each query parameter once (repeated: {', '.join(repeated)}).")
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and not given <= (known := _documented_query(route)):
+        unknown = ", ".join(sorted(given - known))
+        raise InvalidInput(f"Unknown query parameter: {unknown}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +13,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import errors
+from backend.api.deps import plain_query
+from backend.api.limits import BodyLimitMiddleware
 from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
 from backend.bootstrap import get_context
 from backend.context import Context
@@ -32,8 +34,15 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     )
     api.state.ctx = ctx or get_context()
     errors.install(api)
-    api.add_middleware(RequestIdMiddleware)
-    root = APIRouter(prefix="/api")
+    api.add_middleware(BodyLimitMiddleware)
+    api.add_middleware(RequestIdMiddleware)  # added last, so outermost: a 413 carries the id too
+    root = APIRouter(
+        prefix="/api",
+        dependencies=[Depends(plain_query)],
+        # What any operation can answer: a body over the limit, a bad query string (every
+        # operation takes one), and a backing server that is down.
+        responses=errors.error_responses(413, 422, 503),
+    )
     # search first: the map asks it on every pan, and routes are matched in order.
     for module in (search, auth, hotels, bookings, orders, health, metrics):
         root.include_router(module.router)

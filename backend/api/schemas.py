@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from backend.models import Booking, User
+from backend.models import Booking, CancellationPolicy, User
 from backend.services.hotels import HotelView
+
+# Ids are PostgreSQL INTEGER (serial) columns: none is larger, and a larger number is an error
+# in the query ("integer out of range") rather than a row not found; past 2^63 SQLite's driver
+# overflows too. Out of range is therefore bad input (422), never a lookup.
+MAX_ID = 2**31 - 1
+# Numbers in bodies are strict: pydantic's lax mode would take JSON `true` as 1 and "2" as 2,
+# values the published schema says are not numbers. (Floats still take integers.)
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only the contract's `YYYY-MM-DD` text: lax mode also takes timestamps and datetimes."""
+    if not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        raise ValueError("a date is text of the form YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+# The request body size limit (backend/api/limits.py). The largest valid body is a hotel with
+# every text field at its limit in characters that a client's JSON encoder may escape as
+# surrogate pairs (12 bytes each): about 122 KiB. Nothing valid is refused, nothing huge is read.
+MAX_BODY_BYTES = 128 * 1024
+
+# PostgreSQL text cannot hold U+0000 (the driver refuses the whole statement), so no stored text
+# may carry it; the rule is a pattern, so the OpenAPI document states it too.
+NO_NUL = r"^[^\x00]*$"
+
+
+def text(default: Any = ..., *, min_length: int | None = None, max_length: int) -> Any:
+    """A text field that is stored: bounded (as its column is) and free of NUL characters."""
+    return Field(default, min_length=min_length, max_length=max_length, pattern=NO_NUL)
+
+
+Amenity = Annotated[str, text(min_length=1, max_length=50)]
 
 
 class Strict(BaseModel):
@@ -16,13 +56,13 @@ class Strict(BaseModel):
 
 
 class RegisterIn(Strict):
-    email: str = Field(max_length=320)
+    email: str = text(max_length=320)
     password: str = Field(max_length=1024)
-    name: str = Field(max_length=200)
+    name: str = text(max_length=200)
 
 
 class LoginIn(Strict):
-    email: str = Field(max_length=320)
+    email: str = text(max_length=320)
     password: str = Field(max_length=1024)
 
 
@@ -46,10 +86,10 @@ def user_out(user: User) -> UserOut:
 
 
 class BookingIn(Strict):
-    room_type_id: int
-    check_in: date
-    check_out: date
-    guests: int
+    room_type_id: Id
+    check_in: IsoDate
+    check_out: IsoDate
+    guests: int = Field(strict=True, le=MAX_ID)  # 1..the room's capacity: the service checks
 
 
 class BookingOut(BaseModel):
@@ -103,35 +143,62 @@ def hotel_out(view: HotelView) -> HotelOut:
 
 
 class RoomTypeIn(Strict):
-    name: str = Field(min_length=1, max_length=120)
-    capacity: int = Field(ge=1, le=20)
-    rooms: int = Field(ge=0, le=10_000)
+    name: str = text(min_length=1, max_length=120)
+    capacity: int = Field(strict=True, ge=1, le=20)
+    rooms: int = Field(strict=True, ge=0, le=10_000)
     price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
 
 
+def _distinct_names(room_types: list[RoomTypeIn] | None) -> list[RoomTypeIn] | None:
+    """Room types are matched by name on update, so one body naming one twice is ambiguous."""
+    names = [rt.name for rt in room_types or []]
+    if len(set(names)) != len(names):
+        raise ValueError("each room type name may appear once")
+    return room_types
+
+
 class HotelIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    city: str = Field(min_length=1, max_length=120)
-    country: str = Field(min_length=2, max_length=2)
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    rating: float = Field(0, ge=0, le=5)
-    amenities: list[str] = Field(default_factory=list, max_length=50)
-    description: str = Field("", max_length=5000)
-    currency: str = Field("EUR", min_length=3, max_length=3)
-    cancellation_policy: str = "flexible"
+    name: str = text(min_length=1, max_length=200)
+    city: str = text(min_length=1, max_length=120)
+    country: str = text(min_length=2, max_length=2)
+    lat: float = Field(strict=True, ge=-90, le=90)
+    lng: float = Field(strict=True, ge=-180, le=180)
+    rating: float = Field(0, strict=True, ge=0, le=5)
+    amenities: list[Amenity] = Field(default_factory=list, max_length=50)
+    description: str = text("", max_length=5000)
+    currency: str = text("EUR", min_length=3, max_length=3)
+    cancellation_policy: CancellationPolicy = CancellationPolicy.FLEXIBLE
     room_types: list[RoomTypeIn] = Field(default_factory=list, max_length=20)
+
+    _room_types = field_validator("room_types")(_distinct_names)
+
+
+def left_out(**constraints: Any) -> Any:
+    """A PATCH field that may be left out (unchanged). None is only the unset default: the type
+    stays `str`, `float`..., so a client's null is refused, as every field is required on a hotel."""
+    return Field(None, **constraints)
 
 
 class HotelPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    city: str | None = Field(None, min_length=1, max_length=120)
-    country: str | None = Field(None, min_length=2, max_length=2)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
-    rating: float | None = Field(None, ge=0, le=5)
-    amenities: list[str] | None = Field(None, max_length=50)
-    description: str | None = Field(None, max_length=5000)
-    currency: str | None = Field(None, min_length=3, max_length=3)
-    cancellation_policy: str | None = None
-    room_types: list[RoomTypeIn] | None = Field(None, max_length=20)
+    """Only the fields given change."""
+
+    name: str = text(None, min_length=1, max_length=200)
+    city: str = text(None, min_length=1, max_length=120)
+    country: str = text(None, min_length=2, max_length=2)
+    lat: float = left_out(strict=True, ge=-90, le=90)
+    lng: float = left_out(strict=True, ge=-180, le=180)
+    rating: float = left_out(strict=True, ge=0, le=5)
+    amenities: list[Amenity] = left_out(max_length=50)
+    description: str = text(None, max_length=5000)
+    currency: str = text(None, min_length=3, max_length=3)
+    cancellation_policy: CancellationPolicy = left_out()
+    room_types: list[RoomTypeIn] = left_out(max_length=20)
+
+    _room_types = field_validator("room_types")(_distinct_names)
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="`ok`, or `degraded` when any component is down.")
+    components: dict[str, str] = Field(
+        description="database, redis, broker, search: each `ok` or an error string."
+    )

@@ -1,24 +1,32 @@
 from fastapi import APIRouter
 
 from backend.api.deps import ContextDep, CurrentUser
+from backend.api.errors import error_responses
 from backend.api.schemas import AuthOut, LoginIn, MeOut, RegisterIn, user_out
 from backend.services import auth
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/register", status_code=201)
+@router.post(
+    "/auth/register",
+    status_code=201,
+    responses=error_responses((409, "`email_taken`: an account has this email already.")),
+)
 def register(body: RegisterIn, ctx: ContextDep) -> AuthOut:
     token, user = auth.register(ctx, body.email, body.password, body.name)
     return AuthOut(token=token, user=user_out(user))
 
 
-@router.post("/auth/login")
+@router.post(
+    "/auth/login",
+    responses=error_responses((401, "`invalid_credentials`: wrong email or password."), 429),
+)
 def login(body: LoginIn, ctx: ContextDep) -> AuthOut:
     token, user = auth.login(ctx, body.email, body.password)
     return AuthOut(token=token, user=user_out(user))
 
 
-@router.get("/me")
+@router.get("/me", responses=error_responses(401))
 def me(user: CurrentUser) -> MeOut:
     return MeOut(id=user.id or 0, email=user.email, name=user.name, is_admin=user.is_admin)

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -64,7 +65,15 @@ class TrinityCollector(Collector):
             yield cache
 
 
-@router.get("/metrics", response_class=Response)
+PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Prometheus' text exposition format.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/metrics", response_class=Response, responses=PROMETHEUS_TEXT)
 def metrics(ctx: ContextDep) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TrinityCollector(ctx))

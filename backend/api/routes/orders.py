@@ -10,19 +10,22 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api.deps import ContextDep, CurrentUser, IdempotencyKey
+from backend.api.deps import ContextDep, CurrentUser, IdempotencyKey, PathId
+from backend.api.errors import error_responses
 from backend.api.idempotent import answer_once
+from backend.api.schemas import NO_NUL, Id
 from backend.models import Order
 from backend.services import checkout as checkouts
 
-router = APIRouter(tags=["orders"])
+# Every order operation needs a token.
+router = APIRouter(tags=["orders"], responses=error_responses(401))
 
 
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    booking_id: int
-    card_number: str = Field(min_length=1, max_length=40)
+    booking_id: Id
+    card_number: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
 
 
 class CheckoutOut(BaseModel):
@@ -55,7 +58,20 @@ def order_out(order: Order, events: list[OrderEventOut] | None = None) -> OrderO
     return view
 
 
-@router.post("/checkout", status_code=202, response_model=CheckoutOut)
+@router.post(
+    "/checkout",
+    status_code=202,
+    response_model=CheckoutOut,
+    responses=error_responses(
+        (404, "`not_found`: no such booking, or another user's."),
+        (409, "`not_payable`: the booking is not a live hold (expired, cancelled, or paid)."),
+        (
+            422,
+            "`invalid_input` (a card number that fails the Luhn check...), or "
+            "`idempotency_key_reused`: the key came with a different body before.",
+        ),
+    ),
+)
 def checkout(
     body: CheckoutIn, ctx: ContextDep, user: CurrentUser, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -82,8 +98,8 @@ def list_orders(ctx: ContextDep, user: CurrentUser) -> list[OrderOut]:
     return [order_out(order) for order in checkouts.list_orders(ctx, user.id or 0)]
 
 
-@router.get("/orders/{order_id}")
-def get_order(order_id: int, ctx: ContextDep, user: CurrentUser) -> OrderOut:
+@router.get("/orders/{order_id}", responses=error_responses(404))
+def get_order(order_id: PathId, ctx: ContextDep, user: CurrentUser) -> OrderOut:
     view = checkouts.get_order(ctx, user.id or 0, order_id)
     events = [
         OrderEventOut(type=e.type, at=e.at, detail=e.detail, data=e.data) for e in view.events

@@ -8,7 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from backend.api.deps import ContextDep
+from backend.api.errors import error_responses
 from backend.context import Context
+from backend.errors import InvalidInput
 from backend.services import search
 from backend.services.search import SearchPage, SearchRequest
 
@@ -20,18 +22,45 @@ router = APIRouter(tags=["search"])
 SEARCH_REQUEST = TypeAdapter(SearchRequest)
 
 
+# Integers go on as 64-bit values (the embedded index's OFFSET, Meilisearch's), so the wire takes
+# no wider ones; the service narrows each further (limit 1..100, offset >= 0, guests 1..100).
+INT64 = {"minimum": -(2**63), "maximum": 2**63 - 1}
+
+
+def _on_the_wire(field: dict[str, Any]) -> dict[str, Any]:
+    """A query string cannot say null: document the value's own type, with the 64-bit range."""
+    variants = [v for v in field.pop("anyOf", []) if v.get("type") != "null"]
+    field = {**field, **(variants[0] if len(variants) == 1 else {})}
+    if field.get("default", "") is None:
+        del field["default"]
+    return {**field, **INT64} if field.get("type") == "integer" else field
+
+
+def _wire_schemas() -> dict[str, dict[str, Any]]:
+    properties = SEARCH_REQUEST.json_schema()["properties"]
+    properties["amenities"] = {"type": "string", "description": "a comma list; a hit has all"}
+    return {name: _on_the_wire(field) for name, field in properties.items()}
+
+
+WIRE_SCHEMAS = _wire_schemas()
+INT_FIELDS = [name for name, field in WIRE_SCHEMAS.items() if field.get("type") == "integer"]
+
+
 def _request_from(query: Mapping[str, str]) -> SearchRequest:
     fields: dict[str, object] = dict(query)
     fields["amenities"] = query.get("amenities", "").split(",")
-    return SEARCH_REQUEST.validate_python(fields)
+    request = SEARCH_REQUEST.validate_python(fields)
+    for name in INT_FIELDS:
+        value = getattr(request, name)
+        if value is not None and not INT64["minimum"] <= value <= INT64["maximum"]:
+            raise InvalidInput(f"{name} must be a 64-bit integer (at most {INT64['maximum']}).")
+    return request
 
 
 def _documented_query() -> list[dict[str, Any]]:
-    properties = SEARCH_REQUEST.json_schema()["properties"]
-    properties["amenities"] = {"type": "string", "description": "a comma list; a hit has all"}
     return [
         {"name": name, "in": "query", "required": False, "schema": field}
-        for name, field in properties.items()
+        for name, field in WIRE_SCHEMAS.items()
     ]
 
 
@@ -68,10 +97,10 @@ class SearchOut(BaseModel):
     "/search",
     response_model=SearchOut,
     openapi_extra={"parameters": _documented_query()},
-    responses={
-        422: {"description": "`invalid_input`: a bad value, a half-given or inverted viewport."},
-        503: {"description": "`unavailable`: the search engine cannot be reached."},
-    },
+    responses=error_responses(
+        (422, "`invalid_input`: a bad value, a half-given or inverted viewport."),
+        (503, "`unavailable`: the search engine cannot be reached."),
+    ),
 )
 async def search_hotels(ctx: ContextDep, http: Request) -> Response:
     """Hotels in a map viewport, by text, price and amenities; with dates and guests, only those
