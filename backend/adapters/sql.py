@@ -26,7 +26,7 @@ from backend.models import (
     RoomInventory,
     utcnow,
 )
-from backend.ports import NewPayment
+from backend.ports import NewPayment, Stores
 from backend.saga.events import Event
 
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
@@ -233,3 +233,16 @@ class SqlOrders:
 
     def append(self, entry: OrderEvent) -> None:
         self.session.connection().execute(APPEND_EVENT, event_row(entry))
+
+
+def sql_stores(
+    session: Session, statements: Statements, orders: type[SqlOrders] = SqlOrders
+) -> Stores:
+    """The stores of one unit of work: the shared ones, with an adapter's own `Orders` if it has one."""
+    return Stores(
+        processed=SqlProcessedMessages(session, statements),
+        nights=SqlRoomNights(session, statements),
+        payments=SqlPayments(session, statements),
+        orders=orders(session, statements),
+        outbox=SqlOutbox(session),
+    )

@@ -19,14 +19,11 @@ from backend.adapters.sql import (
     PROCESSED,
     SAVE_ORDER,
     SqlOrders,
-    SqlOutbox,
-    SqlPayments,
-    SqlProcessedMessages,
-    SqlRoomNights,
     Statements,
     event_row,
     processed_row,
     saved_order,
+    sql_stores,
 )
 from backend.models import Order, OrderEvent
 from backend.ports import Stores
@@ -88,10 +85,4 @@ class PostgresOrders(SqlOrders):
 
 
 def postgres_stores(session: Session) -> Stores:
-    return Stores(
-        processed=SqlProcessedMessages(session, STATEMENTS),
-        nights=SqlRoomNights(session, STATEMENTS),
-        payments=SqlPayments(session, STATEMENTS),
-        orders=PostgresOrders(session, STATEMENTS),
-        outbox=SqlOutbox(session),
-    )
+    return sql_stores(session, STATEMENTS, orders=PostgresOrders)

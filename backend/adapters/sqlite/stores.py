@@ -14,14 +14,7 @@ from sqlalchemy import Engine, bindparam, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
-from backend.adapters.sql import (
-    SqlOrders,
-    SqlOutbox,
-    SqlPayments,
-    SqlProcessedMessages,
-    SqlRoomNights,
-    Statements,
-)
+from backend.adapters.sql import Statements, sql_stores
 from backend.models import Booking, BookingStatus
 from backend.ports import NewPayment, Stores
 from backend.saga.events import Event, InventoryReserved
@@ -38,13 +31,7 @@ _CONFIRM_HELD = (
 
 
 def sqlite_stores(session: Session) -> Stores:
-    return Stores(
-        processed=SqlProcessedMessages(session, STATEMENTS),
-        nights=SqlRoomNights(session, STATEMENTS),
-        payments=SqlPayments(session, STATEMENTS),
-        orders=SqlOrders(session, STATEMENTS),
-        outbox=SqlOutbox(session),
-    )
+    return sql_stores(session, STATEMENTS)
 
 
 class SqliteShortcuts:
