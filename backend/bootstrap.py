@@ -18,7 +18,14 @@ from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.metrics import Metrics
 from backend.payments.simulated import SimulatedGateway
-from backend.ports import ChangeFeed, HotelLoader, Notifications, SagaShortcuts, StoreFactory
+from backend.ports import (
+    ChangeFeed,
+    HoldWriter,
+    HotelLoader,
+    Notifications,
+    SagaShortcuts,
+    StoreFactory,
+)
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
 from backend.settings import Mode, SearchEngine, Settings, get_settings
@@ -74,6 +81,7 @@ class _Database:
 
     stores: StoreFactory
     shortcuts: SagaShortcuts
+    holds: HoldWriter
     feed: ChangeFeed
     notifications: Notifications
     hotel_loader: HotelLoader
@@ -83,6 +91,7 @@ def _database(engine: Engine) -> _Database:
     if engine.dialect.name == "postgresql":
         from backend.adapters.postgres import (
             PostgresFeed,
+            PostgresHolds,
             PostgresHotelLoader,
             PostgresNotifications,
             PostgresShortcuts,
@@ -92,12 +101,14 @@ def _database(engine: Engine) -> _Database:
         return _Database(
             postgres_stores,
             PostgresShortcuts(engine),
+            PostgresHolds(engine),
             PostgresFeed(engine),
             PostgresNotifications(engine),
             PostgresHotelLoader(engine),
         )
     from backend.adapters.sqlite import (
         SqliteFeed,
+        SqliteHolds,
         SqliteHotelLoader,
         SqliteNotifications,
         SqliteShortcuts,
@@ -107,6 +118,7 @@ def _database(engine: Engine) -> _Database:
     return _Database(
         sqlite_stores,
         SqliteShortcuts(engine),
+        SqliteHolds(engine),
         SqliteFeed(engine),
         SqliteNotifications(),
         SqliteHotelLoader(engine),
@@ -133,6 +145,7 @@ def build_context(settings: Settings) -> Context:
         engine=engine,
         stores=database.stores,
         shortcuts=database.shortcuts,
+        holds=database.holds,
         feed=database.feed,
         notifications=database.notifications,
         hotel_loader=database.hotel_loader,

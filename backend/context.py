@@ -18,7 +18,14 @@ from backend.locks import RedisLocks
 from backend.metrics import Metrics
 from backend.models import utcnow
 from backend.payments.gateway import PaymentGateway
-from backend.ports import ChangeFeed, HotelLoader, Notifications, SagaShortcuts, StoreFactory
+from backend.ports import (
+    ChangeFeed,
+    HoldWriter,
+    HotelLoader,
+    Notifications,
+    SagaShortcuts,
+    StoreFactory,
+)
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
 from backend.settings import Settings
@@ -39,6 +46,7 @@ class Context:
     metrics: Metrics  # counters shared by every process (Redis)
     stores: StoreFactory  # the database's stores, bound to a unit of work's session
     shortcuts: SagaShortcuts  # the saga's hottest transactions, one statement where possible
+    holds: HoldWriter  # the hold's write: one statement where possible
     feed: ChangeFeed  # the search sync's view of hotel_changes: horizon, rebuild pages, locks
     notifications: Notifications  # LISTEN/NOTIFY where the database has it, nothing elsewhere
     hotel_loader: HotelLoader  # bulk writes for the seeder: COPY where the database has it

@@ -42,6 +42,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # `autocommit` below: each statement is its own transaction, as on Postgres
         # IMMEDIATE takes the write lock up front: two writers never deadlock upgrading a read lock.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -62,7 +64,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def autocommit(engine: Engine) -> Iterator[Connection]:
-    """A connection for a lone read outside any transaction (on Postgres: no BEGIN, no COMMIT)."""
+    """A connection outside any transaction: each statement commits on its own (on Postgres: no
+    BEGIN, no COMMIT round trips). For a lone read, or a write that is one statement."""
     with engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
 

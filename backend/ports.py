@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 from sqlmodel import Session
 
-from backend.models import Order, OrderEvent, PaymentKind
+from backend.models import Order, OrderEvent, OutboxMessage, PaymentKind
 from backend.saga.events import Event, InventoryReserved
 from backend.search.port import HotelDoc
 
@@ -114,6 +114,28 @@ class SagaShortcuts(Protocol):
     ) -> bool:
         """Confirm the booking if still held and the message is new, record the message and emit
         `reserved`; False (nothing written) in every other case."""
+        ...
+
+
+# -- the hold ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacedHold:
+    """What placing a hold did: the new booking's id, or (nothing written) the first full night;
+    both None when the fence (the CHECK constraint) caught a race past the room-night locks."""
+
+    booking_id: int | None
+    full_night: date | None = None
+
+
+class HoldWriter(Protocol):
+    def place(
+        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: OutboxMessage
+    ) -> PlacedHold:
+        """Take one room of `rooms` on every night of `stay`, insert the booking (`booking`: its
+        columns but id) and its outbox event (whose payload gets the booking's id), all or
+        nothing: when a night is full, nothing is written."""
         ...
 
 

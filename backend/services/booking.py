@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, Table, bindparam, func, insert
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from backend.context import Context
 from backend.db import autocommit, transaction
@@ -110,11 +110,6 @@ def _room_query() -> Select[Any]:
 
 # Built once with bind parameters: every hold reuses the statements and their compiled SQL.
 _ROOM = _room_query()
-# On tables, not models: an insert of a model run by a Session takes the ORM's bulk-insert path.
-_BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-_INSERT_BOOKING = insert(_BOOKINGS).returning(_BOOKINGS.c.id)
-_INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 def _room(ctx: Context, request: HoldRequest) -> _Room:
@@ -132,7 +127,7 @@ def _room(ctx: Context, request: HoldRequest) -> _Room:
 
 
 def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: list[date]) -> Booking:
-    """One transaction of four statements: every night, the booking, its outbox event."""
+    """Every night, the booking and its outbox event: all or nothing (one statement on Postgres)."""
     now = ctx.clock()
     booking = Booking(
         user_id=request.user_id,
@@ -148,25 +143,19 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
         created_at=now,
         updated_at=now,
     )
+    values = booking.model_dump(exclude={"id"})
     try:
-        with ctx.unit_of_work() as uow:
-            taken = uow.nights.reserve(request.room_type_id, stay, room.rooms)
-            if len(taken) < len(stay):
-                full = min(set(stay) - set(taken))
-                raise SoldOut(f"No {room.name} is left for the night of {full.isoformat()}.")
-            booking.id = _insert(uow.connection, _INSERT_BOOKING, booking)
-            _insert(uow.connection, _INSERT_EVENT, _event("BookingHeld", booking))
-            uow.commit()
+        placed = ctx.holds.place(values, stay, room.rooms, _event("BookingHeld", booking))
     except IntegrityError:
         _room(ctx, request)  # NotFound when an admin removed the room type since it was read
         raise
+    if placed.booking_id is None:
+        when = (
+            f"the night of {placed.full_night.isoformat()}" if placed.full_night else "these dates"
+        )
+        raise SoldOut(f"No {room.name} is left for {when}.")
+    booking.id = placed.booking_id
     return booking
-
-
-def _insert(connection: Connection, statement: Insert, row: SQLModel) -> int:
-    """Core INSERT of a model instance (no ORM object bookkeeping on the hot path); its id."""
-    values = row.model_dump(exclude={"id"})
-    return int(connection.execute(statement, values).scalar_one())
 
 
 def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:

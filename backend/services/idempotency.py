@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import Row, Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
 
 from backend.context import Context
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.errors import IdempotencyKeyReused, InvalidInput
 from backend.models import IdempotencyRecord
 
@@ -52,17 +52,8 @@ def run_once(
                 )
             return stored.status_code, stored.response
         status, response = action()
-        record = IdempotencyRecord(
-            user_id=user_id,
-            scope=scope,
-            key=key,
-            request_hash=fingerprint,
-            status_code=status,
-            response=response,
-        )
         try:
-            with transaction(ctx.engine) as session:
-                session.add(record)
+            _store(ctx, user_id, scope, key, fingerprint, status, response)
         except IntegrityError:
             # Only reachable if the key's lock expired mid-action: the first stored answer wins.
             first = _find(ctx, user_id, scope, key)
@@ -72,14 +63,38 @@ def run_once(
         return status, response
 
 
-def _find(ctx: Context, user_id: int, scope: str, key: str) -> IdempotencyRecord | None:
-    with transaction(ctx.engine) as session:
-        return session.exec(
-            select(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id)
-            .where(IdempotencyRecord.scope == scope)
-            .where(IdempotencyRecord.key == key)
-        ).first()
+# Core statements, each one autocommitted round trip: the lookup and the insert run on every
+# POST with a key (a hold's hot path), where a Session's BEGIN/COMMIT and ORM flush cost more CPU
+# than the statements (bench/holdcpu in docs/performance.md).
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_FIND = select(_RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response).where(
+    _RECORDS.c.user_id == bindparam("user_id"),
+    _RECORDS.c.scope == bindparam("scope"),
+    _RECORDS.c.key == bindparam("key"),
+)
+_INSERT = insert(_RECORDS)
+
+
+def _find(ctx: Context, user_id: int, scope: str, key: str) -> Row[Any, Any, Any] | None:
+    with autocommit(ctx.engine) as connection:
+        return connection.execute(_FIND, {"user_id": user_id, "scope": scope, "key": key}).first()
+
+
+def _store(
+    ctx: Context,
+    user_id: int,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status: int,
+    response: dict[str, Any],
+) -> None:
+    row = {
+        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
+        "status_code": status, "response": response, "created_at": ctx.clock(),
+    }  # fmt: skip
+    with autocommit(ctx.engine) as connection:
+        connection.execute(_INSERT, row)
 
 
 def purge_expired(ctx: Context) -> int:

@@ -3,11 +3,13 @@ search sync's change feed with LISTEN/NOTIFY, and COPY for the seeder."""
 
 from backend.adapters.postgres.bulk import PostgresHotelLoader
 from backend.adapters.postgres.feed import PostgresFeed, PostgresNotifications
+from backend.adapters.postgres.holds import PostgresHolds
 from backend.adapters.postgres.shortcuts import PostgresShortcuts
 from backend.adapters.postgres.stores import postgres_stores
 
 __all__ = [
     "PostgresFeed",
+    "PostgresHolds",
     "PostgresHotelLoader",
     "PostgresNotifications",
     "PostgresShortcuts",

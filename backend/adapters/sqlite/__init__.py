@@ -3,10 +3,11 @@ the search sync's change feed (flocks, no notifications)."""
 
 from backend.adapters.sqlite.bulk import SqliteHotelLoader
 from backend.adapters.sqlite.feed import SqliteFeed, SqliteNotifications
-from backend.adapters.sqlite.stores import SqliteShortcuts, sqlite_stores
+from backend.adapters.sqlite.stores import SqliteHolds, SqliteShortcuts, sqlite_stores
 
 __all__ = [
     "SqliteFeed",
+    "SqliteHolds",
     "SqliteHotelLoader",
     "SqliteNotifications",
     "SqliteShortcuts",

@@ -8,19 +8,23 @@ database (BEGIN IMMEDIATE, backend/db.py), so no row locks are needed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from backend.adapters.sql import Statements, sql_stores
-from backend.models import Booking, BookingStatus
-from backend.ports import NewPayment, Stores
+from backend.models import Booking, BookingStatus, OutboxMessage
+from backend.ports import NewPayment, PlacedHold, Stores
 from backend.saga.events import Event, InventoryReserved
 
 STATEMENTS = Statements(sqlite)
 _BOOKINGS = Booking.__table__  # type: ignore[attr-defined]
+_INSERT_BOOKING = insert(_BOOKINGS).returning(_BOOKINGS.c.id)
+_INSERT_EVENT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 _CONFIRM_HELD = (
     update(_BOOKINGS)
     .where(_BOOKINGS.c.id == bindparam("booking_id"))
@@ -64,6 +68,37 @@ class SqliteShortcuts:
                 return True
         except _NothingWritten:
             return False
+
+
+class SqliteHolds:
+    """A hold as one transaction: reserve every night, then the booking and its outbox row."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def place(
+        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: OutboxMessage
+    ) -> PlacedHold:
+        try:
+            with Session(self.engine) as session, session.begin():
+                taken = sqlite_stores(session).nights.reserve(booking["room_type_id"], stay, rooms)
+                if len(taken) < len(stay):
+                    raise _Full(min(set(stay) - set(taken)))
+                connection = session.connection()
+                booking_id = connection.execute(_INSERT_BOOKING, booking).scalar_one()
+                row = event.model_dump(exclude={"id"})
+                row["payload"] = event.payload | {"booking_id": booking_id}
+                connection.execute(_INSERT_EVENT, row)
+                return PlacedHold(booking_id)
+        except _Full as full:
+            return PlacedHold(None, full.night)
+
+
+class _Full(Exception):
+    """Rolls the hold's transaction back: a night of the stay has no room left."""
+
+    def __init__(self, night: date) -> None:
+        self.night = night
 
 
 class _NothingWritten(Exception):
