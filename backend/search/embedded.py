@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from backend.search.embedded_query import DOC_COLUMNS, SPOT_COLUMNS, Plan, band, plan
-from backend.search.port import TOTAL_CAP, HotelDoc, Progress, SearchQuery, SearchResult
+from backend.search.port import (
+    TOTAL_CAP,
+    AreaCount,
+    BoundingBox,
+    HotelDoc,
+    Progress,
+    SearchQuery,
+    SearchResult,
+)
 
 # Reads through a memory map skip a system call and a copy per page; the lookups of a search
 # touch pages all over the file. Address space only: the OS page cache holds the data either way.
@@ -260,6 +268,24 @@ class EmbeddedIndex:
         finally:
             conn.execute("COMMIT")
         return SearchResult(hits=[_doc(row) for row in rows], total=total, exact=total < TOTAL_CAP)
+
+    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
+        # One bounded scan per box (at most TOTAL_CAP rows each), whatever the density: a grid
+        # over a continent at 1M hotels reads ~100 x 1000 rows, not every hotel in it.
+        conn = self._conn()
+        conn.execute("BEGIN")  # one snapshot for every box
+        try:
+            g = self._generation(conn)
+            rows = [
+                conn.execute(steps.area_sql, steps.params).fetchone()
+                for steps in (plan(g, replace(query, bbox=box)) for box in boxes)
+            ]
+        finally:
+            conn.execute("COMMIT")
+        return [
+            AreaCount(count, count < TOTAL_CAP, lat, lng) if count else AreaCount(0, True)
+            for count, lat, lng in rows
+        ]
 
     @staticmethod
     def _page(

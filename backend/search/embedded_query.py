@@ -68,6 +68,7 @@ class Plan:
     few_sql: str  # params + [limit, offset] -> the page's DOC_COLUMNS rows + [hits seen]
     count_sql: str  # params -> one row: min(hits, TOTAL_CAP)
     hits_sql: str  # params + [limit, offset] -> the page's DOC_COLUMNS rows, in order
+    area_sql: str  # params -> one row: min(hits, TOTAL_CAP), mean lat and lng of those hits
     params: list[Any]
 
 
@@ -109,6 +110,10 @@ def plan(g: int, query: SearchQuery) -> Plan:
         few_sql=f"SELECT {columns}, top.seen FROM ({few}){joined}",
         count_sql=f"SELECT count(*) FROM (SELECT 1 {from_where} LIMIT {TOTAL_CAP})",
         hits_sql=f"SELECT {columns} FROM ({hits} ORDER BY {inner_order} LIMIT ? OFFSET ?){joined}",
+        area_sql=(
+            "SELECT count(*), avg(lat), avg(lng) FROM "
+            f"(SELECT t.lat AS lat, t.lng AS lng {from_where} LIMIT {TOTAL_CAP})"
+        ),
         params=params,
     )
 

@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import meilisearch
@@ -28,6 +29,8 @@ from backend.search.meili_http import MeiliHttp, MeiliHttpError
 from backend.search.port import (
     TOTAL_CAP,
     WORLD,
+    AreaCount,
+    BoundingBox,
     EncodedBatch,
     HotelDoc,
     Progress,
@@ -39,6 +42,8 @@ from backend.search.port import (
 log = logging.getLogger("trinity.search.meili")
 
 REBUILD_TIMEOUT_MS = 3_600_000
+# Hits whose positions place an area's cluster (the first by id: spread like the hotels are).
+AREA_SAMPLE = 50
 ADD_TIMEOUT_S = 120.0  # a loaded server can take a while to store a large payload
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "city", "description"],
@@ -214,6 +219,36 @@ class MeiliIndex:
                 return 0
             raise
         return int(stats["numberOfDocuments"])
+
+    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
+        """One multi-search for every box: page mode counts each exhaustively up to TOTAL_CAP,
+        and the sample's positions place it."""
+        queries = [
+            {
+                "indexUid": self.uid,
+                "q": query.text,
+                "filter": filters(replace(query, bbox=box)),
+                "matchingStrategy": "all",
+                "page": 1,
+                "hitsPerPage": AREA_SAMPLE,
+                "attributesToRetrieve": ["lat", "lng"],
+            }
+            for box in boxes
+        ]
+        if not queries:
+            return []
+        try:
+            body = self.http.post("/multi-search", {"queries": queries})
+        except MeiliHttpError as error:
+            if _index_missing(error):
+                return [AreaCount(0, True) for _ in boxes]
+            raise
+        counts = []
+        for result in body["results"]:
+            total = int(result.get("totalHits", 0))
+            points = [(h["lat"], h["lng"]) for h in result["hits"]]
+            counts.append(AreaCount.of(points, total, total < TOTAL_CAP))
+        return counts
 
     def search(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {

@@ -115,6 +115,27 @@ class EncodedBatch(Sequence[HotelDoc]):
 TOTAL_CAP = 1000
 
 
+@dataclass(frozen=True)
+class AreaCount:
+    """How many hits an area holds (capped at TOTAL_CAP, like a search's total) and where they
+    lie: the mean position of the hits the engine looked at (every hit below the cap)."""
+
+    count: int
+    exact: bool
+    lat: float = 0.0
+    lng: float = 0.0
+
+    @classmethod
+    def of(cls, points: Iterable[tuple[float, float]], count: int, exact: bool) -> AreaCount:
+        """From (lat, lng) points: the area's hits, or a sample of them when there are many."""
+        listed = list(points)
+        if not listed or count == 0:
+            return cls(count=0, exact=True)
+        lat = sum(p[0] for p in listed) / len(listed)
+        lng = sum(p[1] for p in listed) / len(listed)
+        return cls(count=count, exact=exact, lat=lat, lng=lng)
+
+
 @dataclass
 class SearchResult:
     hits: list[HotelDoc]
@@ -129,6 +150,11 @@ class SearchIndex(Protocol):
     """A search engine holding HotelDocs. Writes return once the engine has applied them."""
 
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
+        """The query's hits in each box (the query's own bbox is replaced), one AreaCount per box,
+        in order: the map's clusters (backend/search/grid.py)."""
+        ...
 
     def upsert(self, docs: Sequence[HotelDoc]) -> None: ...
 

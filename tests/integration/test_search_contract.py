@@ -14,6 +14,7 @@ import pytest
 from modes import MODES
 
 from backend.search.embedded import EmbeddedIndex
+from backend.search.grid import Grid
 from backend.search.meili import MeiliIndex
 from backend.search.port import (
     TOTAL_CAP,
@@ -221,6 +222,34 @@ def test_no_page_reaches_past_the_cap(crowd: SearchIndex) -> None:
     assert [h.id for h in edge.hits] == [d.id for d in CROWD[TOTAL_CAP - 10 : TOTAL_CAP]]
     beyond = crowd.search(SearchQuery(bbox=CROWD_BOX, offset=TOTAL_CAP, limit=20))
     assert (beyond.hits, beyond.total, beyond.exact) == ([], TOTAL_CAP, False)
+
+
+def test_area_counts_partition_the_hits_and_sit_among_them(engine: SearchIndex) -> None:
+    grid = Grid.over(BOX, 2)  # 2 x 3 over the box (a degree of latitude at 40 N is taller)
+    counts = engine.count_areas(SearchQuery(), grid.boxes())
+    expected = [0] * len(grid.boxes())
+    for d in DOCS:
+        if d.id in IN_BOX:
+            expected[grid.cell_of(d.lat, d.lng)] += 1
+    assert [c.count for c in counts] == expected and sum(expected) == len(IN_BOX)
+    for box, area in zip(grid.boxes(), counts, strict=True):
+        assert area.exact
+        if area.count:
+            assert box.contains(area.lat, area.lng)
+    # The query's filters apply in every box, its own bbox does not.
+    pooled = engine.count_areas(SearchQuery(bbox=WORLD, amenities=("pool",)), [BOX])
+    assert [(a.count, a.lat, a.lng) for a in pooled] == [(2, 40.5, 10.25)]  # hotels 1 and 4
+    texted = engine.count_areas(SearchQuery(text="zephyr"), [BOX, CROWD_BOX])
+    assert [a.count for a in texted] == [2, 0]
+    assert engine.count_areas(SearchQuery(), []) == []
+
+
+def test_area_counts_stop_at_the_cap_like_totals(crowd: SearchIndex) -> None:
+    [full] = crowd.count_areas(SearchQuery(), [CROWD_BOX])
+    [short] = crowd.count_areas(SearchQuery(amenities=("onsen",)), [CROWD_BOX])
+    assert (full.count, full.exact) == (TOTAL_CAP, False)
+    assert (short.count, short.exact) == (TOTAL_CAP - 1, True)
+    assert CROWD_BOX.contains(full.lat, full.lng)
 
 
 def test_upsert_replaces_and_delete_removes(engine: SearchIndex) -> None:
