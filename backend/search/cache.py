@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 
 import redis
 
+from backend.search.grid import Grid
 from backend.search.port import (
     AreaCount,
-    BoundingBox,
     HotelDoc,
     Progress,
     SearchIndex,
@@ -58,11 +58,10 @@ class CachedSearch:
             query_digest(query), lambda: self.inner.search(query), _encode_result, _decode_result
         )
 
-    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
-        digest = query_digest(query, [asdict(box) for box in boxes])
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
         return self._cached(
-            "areas:" + digest,
-            lambda: self.inner.count_areas(query, boxes),
+            "areas:" + query_digest(query, asdict(grid)),
+            lambda: self.inner.count_areas(query, grid),
             lambda counts: [asdict(c) for c in counts],
             lambda entry: [AreaCount(**c) for c in entry],
         )

@@ -54,6 +54,16 @@ class Grid:
         return cls(tuple(lngs), tuple(lats))
 
     @property
+    def bbox(self) -> BoundingBox:
+        """The whole grid."""
+        return BoundingBox(
+            ne_lat=self.lat_edges[-1],
+            ne_lng=self.lng_edges[-1],
+            sw_lat=self.lat_edges[0],
+            sw_lng=self.lng_edges[0],
+        )
+
+    @property
     def columns(self) -> int:
         return len(self.lng_edges) - 1
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import meilisearch
 
+from backend.search.grid import Grid
 from backend.search.meili_http import MeiliHttp, MeiliHttpError
 from backend.search.port import (
     TOTAL_CAP,
     WORLD,
     AreaCount,
-    BoundingBox,
     EncodedBatch,
     HotelDoc,
     Progress,
@@ -220,9 +220,10 @@ class MeiliIndex:
             raise
         return int(stats["numberOfDocuments"])
 
-    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
-        """One multi-search for every box: page mode counts each exhaustively up to TOTAL_CAP,
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        """One multi-search for every cell: page mode counts each exhaustively up to TOTAL_CAP,
         and the sample's positions place it."""
+        boxes = grid.boxes()
         queries = [
             {
                 "indexUid": self.uid,
@@ -235,8 +236,6 @@ class MeiliIndex:
             }
             for box in boxes
         ]
-        if not queries:
-            return []
         try:
             body = self.http.post("/multi-search", {"queries": queries})
         except MeiliHttpError as error:

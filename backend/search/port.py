@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Protocol, overload
+from typing import TYPE_CHECKING, Protocol, overload
+
+if TYPE_CHECKING:
+    from backend.search.grid import Grid
 
 
 class Sort(StrEnum):
@@ -151,9 +154,9 @@ class SearchIndex(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
-    def count_areas(self, query: SearchQuery, boxes: Sequence[BoundingBox]) -> list[AreaCount]:
-        """The query's hits in each box (the query's own bbox is replaced), one AreaCount per box,
-        in order: the map's clusters (backend/search/grid.py)."""
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        """The query's hits in each cell of `grid` (the query's own bbox is replaced), one
+        AreaCount per cell in `grid.boxes()` order: the map's clusters."""
         ...
 
     def upsert(self, docs: Sequence[HotelDoc]) -> None: ...

@@ -231,7 +231,7 @@ def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
     clusters: list[Cluster] = []
     if grid is not None and not (query.offset == 0 and exact and total <= len(hits)):
         if stay is None:
-            counts = ctx.search.count_areas(query, grid.boxes())
+            counts = ctx.search.count_areas(query, grid)
         else:
             counts = bin_into(grid, fitting, exact)
         clusters = _clusters(grid, counts)
