@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from backend.search.port import BoundingBox
+from backend.search.port import AreaCount, BoundingBox
 
 MAX_COLUMNS = 12
 MAX_ROWS = 12
@@ -91,3 +92,10 @@ class Grid:
         column = min(max(bisect_left(self.lng_edges, lng) - 1, 0), self.columns - 1)
         row = min(max(bisect_left(self.lat_edges, lat) - 1, 0), self.rows - 1)
         return row * self.columns + column
+
+    def count(self, points: Iterable[tuple[float, float]], exact: bool) -> list[AreaCount]:
+        """(lat, lng) points of the box counted per cell, at their mean, in `boxes()` order."""
+        cells: list[list[tuple[float, float]]] = [[] for _ in range(self.columns * self.rows)]
+        for lat, lng in points:
+            cells[self.cell_of(lat, lng)].append((lat, lng))
+        return [AreaCount.of(inside, len(inside), exact) for inside in cells]

@@ -31,6 +31,7 @@ from backend.search.port import (
     TOTAL_CAP,
     WORLD,
     AreaCount,
+    BoundingBox,
     EncodedBatch,
     HotelDoc,
     Progress,
@@ -221,26 +222,23 @@ class MeiliIndex:
         return int(stats["numberOfDocuments"])
 
     def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
-        """One multi-search for every cell: page mode counts each exhaustively up to TOTAL_CAP,
-        and the sample's positions place it."""
-        boxes = grid.boxes()
-        queries = [
-            {
-                "indexUid": self.uid,
-                "q": query.text,
-                "filter": filters(replace(query, bbox=box)),
-                "matchingStrategy": "all",
-                "page": 1,
-                "hitsPerPage": AREA_SAMPLE,
-                "attributesToRetrieve": ["lat", "lng"],
-            }
-            for box in boxes
-        ]
+        """Below TOTAL_CAP hits, one search for all their positions, counted here; above, one
+        multi-search of a query per cell: page mode counts each exhaustively up to TOTAL_CAP, and
+        its first hits place it. (Per cell, Meilisearch took ~2 ms a cell at 100k hotels.)"""
         try:
+            whole = self.http.post(
+                f"/indexes/{self.uid}/search", self._positions(query, grid.bbox, TOTAL_CAP)
+            )
+            if int(whole.get("totalHits", 0)) < TOTAL_CAP:
+                return grid.count(((h["lat"], h["lng"]) for h in whole["hits"]), exact=True)
+            queries = [
+                {"indexUid": self.uid, **self._positions(query, box, AREA_SAMPLE)}
+                for box in grid.boxes()
+            ]
             body = self.http.post("/multi-search", {"queries": queries})
         except MeiliHttpError as error:
             if _index_missing(error):
-                return [AreaCount(0, True) for _ in boxes]
+                return [AreaCount(0, True) for _ in grid.boxes()]
             raise
         counts = []
         for result in body["results"]:
@@ -248,6 +246,18 @@ class MeiliIndex:
             points = [(h["lat"], h["lng"]) for h in result["hits"]]
             counts.append(AreaCount.of(points, total, total < TOTAL_CAP))
         return counts
+
+    @staticmethod
+    def _positions(query: SearchQuery, box: BoundingBox, hits: int) -> dict[str, Any]:
+        """A search of `query` in `box` for the positions of its first `hits` hits, counted."""
+        return {
+            "q": query.text,
+            "filter": filters(replace(query, bbox=box)),
+            "matchingStrategy": "all",
+            "page": 1,
+            "hitsPerPage": hits,
+            "attributesToRetrieve": ["lat", "lng"],
+        }
 
     def search(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {

@@ -233,18 +233,10 @@ def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
         if stay is None:
             counts = ctx.search.count_areas(query, grid)
         else:
-            counts = bin_into(grid, fitting, exact)
+            counts = grid.count(((doc.lat, doc.lng) for doc in fitting), exact)
         clusters = _clusters(grid, counts)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     return SearchPage(hits=hits, total=total, total_exact=exact, took_ms=took_ms, clusters=clusters)
-
-
-def bin_into(grid: Grid, docs: Sequence[HotelDoc], exact: bool) -> list[AreaCount]:
-    """The docs counted per cell of `grid` (what the index does for a search without dates)."""
-    cells: list[list[tuple[float, float]]] = [[] for _ in range(grid.columns * grid.rows)]
-    for doc in docs:
-        cells[grid.cell_of(doc.lat, doc.lng)].append((doc.lat, doc.lng))
-    return [AreaCount.of(points, len(points), exact) for points in cells]
 
 
 def _clusters(grid: Grid, counts: Sequence[AreaCount]) -> list[Cluster]:

@@ -255,6 +255,16 @@ def test_area_counts_stop_at_the_cap_like_totals(crowd: SearchIndex) -> None:
     assert (full.count, full.exact) == (TOTAL_CAP, False)
     assert (short.count, short.exact) == (TOTAL_CAP - 1, True)
     assert CROWD_BOX.contains(full.lat, full.lng)
+    # More hits than the cap in the grid: cell by cell (Meilisearch's multi-search), and the
+    # cells below the cap are still exact.
+    world = Grid.over(WORLD, 2)
+    expected = [0] * 4
+    for d in DOCS:
+        expected[world.cell_of(d.lat, d.lng)] += 1
+    expected[world.cell_of(CROWD[0].lat, CROWD[0].lng)] = TOTAL_CAP
+    counts = crowd.count_areas(SearchQuery(), world)
+    assert [a.count for a in counts] == expected
+    assert [a.exact for a in counts] == [n < TOTAL_CAP for n in expected]
 
 
 def test_the_embedded_engine_counts_a_dense_grid_cell_by_cell_the_same(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import pytest
 from app.pages.index.clusters import ClusterCell, cluster_markers
 from backend.search.grid import MAX_ROWS, Grid, _mercator_y
 from backend.search.port import WORLD, AreaCount, BoundingBox, HotelDoc
-from backend.services.search import bin_into
 
 PARIS = BoundingBox(ne_lat=49.0, ne_lng=2.6, sw_lat=48.7, sw_lng=2.1)
 
@@ -65,11 +64,11 @@ def test_a_grid_needs_one_to_twelve_columns() -> None:
 def test_binning_counts_every_doc_once_at_its_mean_position() -> None:
     grid = Grid.over(PARIS, 2)  # 2 x 2 (rows: round(2 * 0.457 / 0.5) = 2)
     docs = [doc(1, 48.75, 2.2), doc(2, 48.77, 2.24), doc(3, 48.95, 2.5)]
-    counts = bin_into(grid, docs, exact=True)
+    counts = grid.count(((d.lat, d.lng) for d in docs), exact=True)
     assert [c.count for c in counts] == [2, 0, 0, 1]
     assert counts[0] == AreaCount(2, True, pytest.approx(48.76), pytest.approx(2.22))  # type: ignore[arg-type]
     assert counts[1] == AreaCount(0, True)
-    assert not bin_into(grid, docs, exact=False)[3].exact
+    assert not grid.count(((d.lat, d.lng) for d in docs), exact=False)[3].exact
 
 
 def test_area_count_of_a_sample() -> None:
