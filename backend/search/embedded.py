@@ -47,7 +47,7 @@ from backend.search.port import (
 # Reads through a memory map skip a system call and a copy per page; the lookups of a search
 # touch pages all over the file. Address space only: the OS page cache holds the data either way.
 MMAP_BYTES = 1 << 30
-# Up to this many hits, a cluster grid is one pass over them (~5 ms for 10k); above it, a bounded
+# Up to this many hits, a cluster grid is one pass over them (~10 ms for 10k); above it, a bounded
 # scan per cell (at most TOTAL_CAP rows each) costs less than reading every hit.
 DENSE_LIMIT = 20_000
 SPOTS_FROM_DOCS = (
