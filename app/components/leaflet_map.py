@@ -1,7 +1,9 @@
 """A Leaflet map as a small Reflex component over react-leaflet (assets/leaflet_map.jsx).
 
 Rendered only in the browser (NoSSRComponent). Price markers are DOM elements
-(`.trinity-price-marker[data-hotel-id]`), so tests and screen readers can find them. The highlight
+(`.trinity-price-marker[data-hotel-id]`), so tests and screen readers can find them; so are the
+cluster bubbles (`.trinity-cluster-marker[data-count]`), which zoom the map to their cell on a
+click (a user move, so the page searches the new view). The highlight
 is the browser's own: hovering or focusing a marker, or a card of `linked_list_id` (the cards carry
 `data-hotel-id`), marks both (the card gets `data-active="true"`) without a server round trip. Map
 tiles are
@@ -37,6 +39,16 @@ class MapMarker(TypedDict):
     title: str  # its accessible name, e.g. "Alfama Riverside, €95 a night"
 
 
+class ClusterBubble(TypedDict):
+    id: int
+    lat: float
+    lng: float
+    count: int
+    label: str  # e.g. "42" or "1,000+"
+    title: str  # its accessible name, e.g. "42 more hotels here: zoom in"
+    bounds: list[list[float]]  # [[south, west], [north, east]]: what a click zooms to
+
+
 class Viewport(TypedDict):
     ne_lat: float
     ne_lng: float
@@ -66,6 +78,8 @@ class TrinityMap(rx.NoSSRComponent):
     fit_bounds: rx.Var[list[list[float]]]
     fit_key: rx.Var[int]
     markers: rx.Var[list[dict[str, Any]]]  # MapMarker dicts
+    # Count bubbles for the hits without a marker (ClusterBubble dicts); a click zooms to `bounds`.
+    clusters: rx.Var[list[dict[str, Any]]]
     # A marker the page highlights (0: none) while nothing is hovered or focused.
     active_id: rx.Var[int]
     # The id of the element holding the result cards linked to the markers by `data-hotel-id`.

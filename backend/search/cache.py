@@ -19,19 +19,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
-from backend.search.port import HotelDoc, Progress, SearchIndex, SearchQuery, SearchResult
+from backend.search.grid import Grid
+from backend.search.port import (
+    AreaCount,
+    HotelDoc,
+    Progress,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+)
 
 log = logging.getLogger("trinity.search.cache")
+T = TypeVar("T")
 
 
-def query_digest(query: SearchQuery) -> str:
-    raw = json.dumps(asdict(query), sort_keys=True, default=str)
+def query_digest(query: SearchQuery, *extra: object) -> str:
+    raw = json.dumps([asdict(query), *extra], sort_keys=True, default=str)
     return hashlib.sha1(raw.encode()).hexdigest()
 
 
@@ -45,9 +54,28 @@ class CachedSearch:
     # -- reads ---------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
+        return self._cached(
+            query_digest(query), lambda: self.inner.search(query), _encode_result, _decode_result
+        )
+
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        return self._cached(
+            "areas:" + query_digest(query, asdict(grid)),
+            lambda: self.inner.count_areas(query, grid),
+            lambda counts: [asdict(c) for c in counts],
+            lambda entry: [AreaCount(**c) for c in entry],
+        )
+
+    def _cached(
+        self,
+        digest: str,
+        compute: Callable[[], T],
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
         if self.ttl <= 0:
-            return self.inner.search(query)
-        key = f"{self.prefix}:q:{query_digest(query)}"
+            return compute()
+        key = f"{self.prefix}:q:{digest}"
         try:
             with self.redis.pipeline(transaction=False) as pipe:
                 pipe.get(f"{self.prefix}:version")
@@ -56,20 +84,21 @@ class CachedSearch:
                 version, cached, _ = pipe.execute()
         except redis.RedisError as error:
             log.warning("search cache unavailable, asking the index: %s", error)
-            return self.inner.search(query)
+            return compute()
         version = _text(version) or "0"
         entry = json.loads(_text(cached) or "null")
         if entry is not None and entry["version"] == version:
-            return _decode(entry)
-        result = self.inner.search(query)
+            return decode(entry["value"])
+        value = compute()
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.set(key, _encode(result, version), ex=self.ttl)
+                body = json.dumps({"version": version, "value": encode(value)})
+                pipe.set(key, body, ex=self.ttl)
                 pipe.incr(f"{self.prefix}:misses")
                 pipe.execute()
         except redis.RedisError as error:
             log.warning("could not store a search result: %s", error)
-        return result
+        return value
 
     def stats(self) -> dict[str, int]:
         lookups, misses, version = self.redis.mget(  # type: ignore[misc]
@@ -120,15 +149,13 @@ def _text(value: object) -> str | None:
     return value.decode() if isinstance(value, bytes) else None if value is None else str(value)
 
 
-def _encode(result: SearchResult, version: str) -> str:
+def _encode_result(result: SearchResult) -> dict[str, Any]:
     # A copy of the fields, not dataclasses.asdict: its deep copy made a 20-hit miss cost 0.9 ms.
     hits = [dict(vars(h)) for h in result.hits]
-    return json.dumps(
-        {"version": version, "hits": hits, "total": result.total, "exact": result.exact}
-    )
+    return {"hits": hits, "total": result.total, "exact": result.exact}
 
 
-def _decode(entry: dict[str, Any]) -> SearchResult:
+def _decode_result(entry: dict[str, Any]) -> SearchResult:
     return SearchResult(
         hits=[HotelDoc(**h) for h in entry["hits"]], total=entry["total"], exact=entry["exact"]
     )

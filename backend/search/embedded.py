@@ -25,12 +25,31 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from backend.search.embedded_query import DOC_COLUMNS, SPOT_COLUMNS, Plan, band, plan
-from backend.search.port import TOTAL_CAP, HotelDoc, Progress, SearchQuery, SearchResult
+from backend.search.embedded_query import (
+    DOC_COLUMNS,
+    SPOT_COLUMNS,
+    Plan,
+    band,
+    cell_of_sql,
+    plan,
+)
+from backend.search.grid import Grid
+from backend.search.port import (
+    TOTAL_CAP,
+    AreaCount,
+    BoundingBox,
+    HotelDoc,
+    Progress,
+    SearchQuery,
+    SearchResult,
+)
 
 # Reads through a memory map skip a system call and a copy per page; the lookups of a search
 # touch pages all over the file. Address space only: the OS page cache holds the data either way.
 MMAP_BYTES = 1 << 30
+# Up to this many hits, a cluster grid is one pass over them (~10 ms for 10k); above it, a bounded
+# scan per cell (at most TOTAL_CAP rows each) costs less than reading every hit.
+DENSE_LIMIT = 20_000
 SPOTS_FROM_DOCS = (
     "INSERT INTO spots_{g} SELECT band(lat), lng, id, " + ", ".join(SPOT_COLUMNS) + " FROM docs_{g}"
 )
@@ -55,9 +74,12 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 class EmbeddedIndex:
-    def __init__(self, path: Path, busy_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, busy_timeout_s: float = 5.0, dense_limit: int = DENSE_LIMIT
+    ) -> None:
         self.path = path
         self.busy_timeout_s = busy_timeout_s
+        self.dense_limit = dense_limit
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -260,6 +282,47 @@ class EmbeddedIndex:
         finally:
             conn.execute("COMMIT")
         return SearchResult(hits=[_doc(row) for row in rows], total=total, exact=total < TOTAL_CAP)
+
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        conn = self._conn()
+        conn.execute("BEGIN")  # one snapshot for the generation number and every cell
+        try:
+            g = self._generation(conn)
+            counts = self._cells_in_one_pass(conn, g, query, grid)
+            if counts is None:
+                counts = [self._cell(conn, g, query, box) for box in grid.boxes()]
+        finally:
+            conn.execute("COMMIT")
+        return counts
+
+    def _cells_in_one_pass(
+        self, conn: sqlite3.Connection, g: int, query: SearchQuery, grid: Grid
+    ) -> list[AreaCount] | None:
+        """Every cell from one GROUP BY over the grid's hits, or None when there are more than
+        `dense_limit` of them (a continent at 1M hotels): then a bounded scan per cell."""
+        steps = plan(g, replace(query, bbox=grid.bbox))
+        cell, cell_params = cell_of_sql(grid)
+        rows = conn.execute(
+            f"SELECT {cell} AS cell, count(*), avg(lat), avg(lng) "
+            f"FROM ({steps.points_sql} LIMIT {self.dense_limit + 1}) GROUP BY cell",
+            [*cell_params, *steps.params],
+        ).fetchall()
+        if sum(row[1] for row in rows) > self.dense_limit:
+            return None
+        counts = [AreaCount(0, True)] * (grid.columns * grid.rows)
+        for index, count, lat, lng in rows:
+            counts[index] = AreaCount(min(count, TOTAL_CAP), count < TOTAL_CAP, lat, lng)
+        return counts
+
+    @staticmethod
+    def _cell(conn: sqlite3.Connection, g: int, query: SearchQuery, box: BoundingBox) -> AreaCount:
+        """One cell, reading at most TOTAL_CAP of its hits (their mean places it)."""
+        steps = plan(g, replace(query, bbox=box))
+        count, lat, lng = conn.execute(
+            f"SELECT count(*), avg(lat), avg(lng) FROM ({steps.points_sql} LIMIT {TOTAL_CAP})",
+            steps.params,
+        ).fetchone()
+        return AreaCount(count, count < TOTAL_CAP, lat, lng) if count else AreaCount(0, True)
 
     @staticmethod
     def _page(

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from backend.search.grid import Grid
 from backend.search.port import TOTAL_CAP, WORLD, BoundingBox, SearchQuery, Sort
 
 DOC_COLUMNS = [
@@ -68,6 +69,7 @@ class Plan:
     few_sql: str  # params + [limit, offset] -> the page's DOC_COLUMNS rows + [hits seen]
     count_sql: str  # params -> one row: min(hits, TOTAL_CAP)
     hits_sql: str  # params + [limit, offset] -> the page's DOC_COLUMNS rows, in order
+    points_sql: str  # params -> (lat, lng) of every hit, in scan order
     params: list[Any]
 
 
@@ -109,6 +111,7 @@ def plan(g: int, query: SearchQuery) -> Plan:
         few_sql=f"SELECT {columns}, top.seen FROM ({few}){joined}",
         count_sql=f"SELECT count(*) FROM (SELECT 1 {from_where} LIMIT {TOTAL_CAP})",
         hits_sql=f"SELECT {columns} FROM ({hits} ORDER BY {inner_order} LIMIT ? OFFSET ?){joined}",
+        points_sql=f"SELECT t.lat AS lat, t.lng AS lng {from_where}",
         params=params,
     )
 
@@ -138,3 +141,15 @@ def _filters(query: SearchQuery, params: list[Any]) -> list[str]:
         where.append("t.max_capacity >= ?")
         params.append(query.min_capacity)
     return where
+
+
+def cell_of_sql(grid: Grid) -> tuple[str, list[float]]:
+    """SQL for a point's index in `grid.boxes()` (what Grid.cell_of computes): CASE over the
+    inner edges, so an edge belongs to the cell below it. The params come first in the text."""
+
+    def index(column: str, edges: tuple[float, ...]) -> str:
+        steps = " ".join(f"WHEN {column} <= ? THEN {i}" for i in range(len(edges) - 2))
+        return f"(CASE {steps} ELSE {len(edges) - 2} END)" if steps else "0"
+
+    sql = f"{index('lat', grid.lat_edges)} * {grid.columns} + {index('lng', grid.lng_edges)}"
+    return sql, [*grid.lat_edges[1:-1], *grid.lng_edges[1:-1]]

@@ -20,14 +20,18 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import meilisearch
 
+from backend.search.grid import Grid
 from backend.search.meili_http import MeiliHttp, MeiliHttpError
 from backend.search.port import (
     TOTAL_CAP,
     WORLD,
+    AreaCount,
+    BoundingBox,
     EncodedBatch,
     HotelDoc,
     Progress,
@@ -39,6 +43,10 @@ from backend.search.port import (
 log = logging.getLogger("trinity.search.meili")
 
 REBUILD_TIMEOUT_MS = 3_600_000
+# Clusters: up to FEW_HITS hits are counted from their positions; above, each cell is counted by
+# Meilisearch and placed by the mean of its first AREA_SAMPLE hits (by id: spread like the hotels).
+FEW_HITS = 200
+AREA_SAMPLE = 10
 ADD_TIMEOUT_S = 120.0  # a loaded server can take a while to store a large payload
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "city", "description"],
@@ -214,6 +222,45 @@ class MeiliIndex:
                 return 0
             raise
         return int(stats["numberOfDocuments"])
+
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        """Up to FEW_HITS hits, one search for all their positions, counted here; more, one
+        multi-search of a query per cell: page mode counts each exhaustively up to TOTAL_CAP, and
+        its first AREA_SAMPLE hits place it. At 100k hotels, fetching 1000 positions took 50-80
+        ms, 200 took ~10, a 36-cell multi-search 15-40."""
+        try:
+            few = self.http.post(
+                f"/indexes/{self.uid}/search", self._positions(query, grid.bbox, FEW_HITS)
+            )
+            if int(few.get("totalHits", 0)) <= FEW_HITS:
+                return grid.count(((h["lat"], h["lng"]) for h in few["hits"]), exact=True)
+            queries = [
+                {"indexUid": self.uid, **self._positions(query, box, AREA_SAMPLE)}
+                for box in grid.boxes()
+            ]
+            body = self.http.post("/multi-search", {"queries": queries})
+        except MeiliHttpError as error:
+            if _index_missing(error):
+                return [AreaCount(0, True) for _ in grid.boxes()]
+            raise
+        counts = []
+        for result in body["results"]:
+            total = int(result.get("totalHits", 0))
+            points = [(h["lat"], h["lng"]) for h in result["hits"]]
+            counts.append(AreaCount.of(points, total, total < TOTAL_CAP))
+        return counts
+
+    @staticmethod
+    def _positions(query: SearchQuery, box: BoundingBox, hits: int) -> dict[str, Any]:
+        """A search of `query` in `box` for the positions of its first `hits` hits, counted."""
+        return {
+            "q": query.text,
+            "filter": filters(replace(query, bbox=box)),
+            "matchingStrategy": "all",
+            "page": 1,
+            "hitsPerPage": hits,
+            "attributesToRetrieve": ["lat", "lng"],
+        }
 
     def search(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {

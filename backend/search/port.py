@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Protocol, overload
+from typing import TYPE_CHECKING, Protocol, overload
+
+if TYPE_CHECKING:
+    from backend.search.grid import Grid
 
 
 class Sort(StrEnum):
@@ -115,6 +118,27 @@ class EncodedBatch(Sequence[HotelDoc]):
 TOTAL_CAP = 1000
 
 
+@dataclass(frozen=True)
+class AreaCount:
+    """How many hits an area holds (capped at TOTAL_CAP, like a search's total) and where they
+    lie: the mean position of the hits the engine looked at (every hit below the cap)."""
+
+    count: int
+    exact: bool
+    lat: float = 0.0
+    lng: float = 0.0
+
+    @classmethod
+    def of(cls, points: Iterable[tuple[float, float]], count: int, exact: bool) -> AreaCount:
+        """From (lat, lng) points: the area's hits, or a sample of them when there are many."""
+        listed = list(points)
+        if not listed or count == 0:
+            return cls(count=0, exact=True)
+        lat = sum(p[0] for p in listed) / len(listed)
+        lng = sum(p[1] for p in listed) / len(listed)
+        return cls(count=count, exact=exact, lat=lat, lng=lng)
+
+
 @dataclass
 class SearchResult:
     hits: list[HotelDoc]
@@ -129,6 +153,11 @@ class SearchIndex(Protocol):
     """A search engine holding HotelDocs. Writes return once the engine has applied them."""
 
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def count_areas(self, query: SearchQuery, grid: Grid) -> list[AreaCount]:
+        """The query's hits in each cell of `grid` (the query's own bbox is replaced), one
+        AreaCount per cell in `grid.boxes()` order: the map's clusters."""
+        ...
 
     def upsert(self, docs: Sequence[HotelDoc]) -> None: ...
 

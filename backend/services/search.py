@@ -6,6 +6,10 @@ text, amenities and a loose price/capacity test; one batched query then computes
 candidate, the lowest price among room types that fit the party and are free for every night.
 Candidates are taken whole (up to CANDIDATE_CAP) so `total` and the pages are counted after that
 filter, never before it (docs/search.md).
+
+Asked for `clusters` (a grid's columns), a page that does not hold every hit also says how many
+hits each cell of the viewport holds and where: the index counts them per cell without dates,
+and with dates the fitting candidates are binned here (backend/search/grid.py).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -23,7 +27,16 @@ from sqlmodel import col, select
 from backend.context import Context
 from backend.errors import InvalidInput
 from backend.models import RoomInventory, RoomType
-from backend.search.port import BoundingBox, HotelDoc, PriceMatch, SearchQuery, Sort
+from backend.search.grid import MAX_COLUMNS, Grid
+from backend.search.port import (
+    WORLD,
+    AreaCount,
+    BoundingBox,
+    HotelDoc,
+    PriceMatch,
+    SearchQuery,
+    Sort,
+)
 from backend.services.booking import validate_stay
 
 CANDIDATE_CAP = 1000  # the most candidates checked against the database per dated search
@@ -53,6 +66,7 @@ class SearchRequest:
     sort: str = Sort.RELEVANCE.value
     limit: int = 20
     offset: int = 0
+    clusters: int = 0  # the cluster grid's columns (rows follow the viewport's shape); 0: none
 
     @property
     def names_a_stay(self) -> bool:
@@ -75,11 +89,26 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    """A cell of the grid and the hits in it (this page's too): how many, and their mean place."""
+
+    sw_lat: float
+    sw_lng: float
+    ne_lat: float
+    ne_lng: float
+    count: int
+    count_exact: bool  # False when the count stopped at TOTAL_CAP
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True)
 class SearchPage:
     hits: list[Hit]
     total: int
     total_exact: bool  # False when the engine or CANDIDATE_CAP stopped counting
     took_ms: float
+    clusters: list[Cluster] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,20 +211,54 @@ def to_query(request: SearchRequest, today: date) -> tuple[SearchQuery, Stay | N
 # -- the search ---------------------------------------------------------------------------------------
 
 
+def _grid(request: SearchRequest, query: SearchQuery) -> Grid | None:
+    if not 0 <= request.clusters <= MAX_COLUMNS:
+        raise InvalidInput(f"clusters must be between 0 (none) and {MAX_COLUMNS}.")
+    return Grid.over(query.bbox or WORLD, request.clusters) if request.clusters else None
+
+
 def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
     started = time.perf_counter()
     query, stay = to_query(request, ctx.clock().date())
+    grid = _grid(request, query)
+    fitting: list[HotelDoc] = []
     if stay is None:
         result = ctx.search.search(query)
         hits = [_hit(doc, _money(doc.price_min)) for doc in result.hits]
         total, exact = result.total, result.exact
     else:
-        hits, total, exact = _search_with_stay(ctx, query, stay)
+        hits, total, exact, fitting = _search_with_stay(ctx, query, stay)
+    clusters: list[Cluster] = []
+    if grid is not None and not (query.offset == 0 and exact and total <= len(hits)):
+        if stay is None:
+            counts = ctx.search.count_areas(query, grid)
+        else:
+            counts = grid.count(((doc.lat, doc.lng) for doc in fitting), exact)
+        clusters = _clusters(grid, counts)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return SearchPage(hits=hits, total=total, total_exact=exact, took_ms=took_ms)
+    return SearchPage(hits=hits, total=total, total_exact=exact, took_ms=took_ms, clusters=clusters)
 
 
-def _search_with_stay(ctx: Context, query: SearchQuery, stay: Stay) -> tuple[list[Hit], int, bool]:
+def _clusters(grid: Grid, counts: Sequence[AreaCount]) -> list[Cluster]:
+    return [
+        Cluster(
+            sw_lat=box.sw_lat,
+            sw_lng=box.sw_lng,
+            ne_lat=box.ne_lat,
+            ne_lng=box.ne_lng,
+            count=area.count,
+            count_exact=area.exact,
+            lat=round(area.lat, 6),
+            lng=round(area.lng, 6),
+        )
+        for box, area in zip(grid.boxes(), counts, strict=True)
+        if area.count > 0
+    ]
+
+
+def _search_with_stay(
+    ctx: Context, query: SearchQuery, stay: Stay
+) -> tuple[list[Hit], int, bool, list[HotelDoc]]:
     candidates = ctx.search.search(
         replace(
             query,
@@ -217,7 +280,8 @@ def _search_with_stay(ctx: Context, query: SearchQuery, stay: Stay) -> tuple[lis
         fitting.sort(key=lambda pair: (sign * pair[1], pair[0].id))
     page = fitting[query.offset : query.offset + query.limit]
     exact = candidates.exact and candidates.total <= CANDIDATE_CAP
-    return [_hit(doc, price) for doc, price in page], len(fitting), exact
+    hits = [_hit(doc, price) for doc, price in page]
+    return hits, len(fitting), exact, [doc for doc, _ in fitting]
 
 
 def _in_budget(price: Decimal, query: SearchQuery) -> bool:

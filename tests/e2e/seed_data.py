@@ -19,6 +19,7 @@ from backend.services.hotels import RoomTypeSpec
 from backend.settings import Mode, Settings
 
 PASSWORD = "e2e-password-1"
+PARIS_HOTELS = 45
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,17 @@ HOTELS = [
         "admin", "Seville Patio House", "Seville", "ES", 37.3891, -5.9845, 4.0,
         ["breakfast", "wifi"],
         [("Double", 2, 4, "85.00")],
+    ),
+    # Paris: more hotels than a page (PAGE_SIZE 30) on a 9 x 5 grid over the city, for the map's
+    # clusters and "Show more" (nothing else looks at Paris).
+    *(
+        _hotel(
+            f"paris{n}", f"Paris Stay {n}", "Paris", "FR",
+            48.83 + (n % 5) * 0.01, 2.25 + (n // 5) * 0.02, 4.0,
+            ["wifi"],
+            [("Double", 2, 5, f"{100 + n}.00")],
+        )
+        for n in range(PARIS_HOTELS)
     ),
 ]  # fmt: skip
 

@@ -174,3 +174,60 @@ def test_no_match_shows_the_empty_state_and_clearing_brings_results_back(
     page.get_by_role("button", name="Clear filters").click()
     expect(page.locator(".search-hit").first).to_be_visible()
     expect(page).not_to_have_url(re.compile(r"[?&]q="))
+
+
+# A viewport over the 45 Paris hotels of seed_data.py (a 9 x 5 grid): more than a page of 30.
+PARIS = "ne_lat=48.9&ne_lng=2.45&sw_lat=48.8&sw_lng=2.2"
+
+
+def bubble_counts(page: Page) -> list[int]:
+    return [int(n) for n in page.locator(".trinity-cluster-marker").evaluate_all(
+        "els => els.map(e => e.dataset.count)"
+    )]  # fmt: skip
+
+
+def test_a_dense_viewport_shows_clusters_for_the_hits_beyond_the_list(
+    app_server: str, page: Page, browser_log
+) -> None:
+    page.goto(f"{app_server}/?{PARIS}")
+    count = page.locator("#search-count")
+    expect(count).to_have_text("Showing 30 of 45 hotels")
+    expect(page.locator(".search-hit")).to_have_count(30)
+    expect(page.locator(".trinity-price-marker")).to_have_count(30)
+    # The other 15 are counted in bubbles: every hit is a marker or in a bubble, once.
+    expect(page.locator(".trinity-cluster-marker").first).to_be_visible()
+    assert sum(bubble_counts(page)) == 15
+
+    # "Show more": the next page joins the list and the map; the bubbles go as they are listed.
+    page.get_by_role("button", name="Show 15 more").click()
+    expect(page.locator(".search-hit")).to_have_count(45)
+    expect(page.locator(".trinity-price-marker")).to_have_count(45)
+    expect(page.locator(".trinity-cluster-marker")).to_have_count(0)
+    expect(count).to_have_text("45 hotels")
+    expect(page.locator("#search-more")).to_have_count(0)
+    assert len(set(hit_names(page))) == 45
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"
+
+
+def test_clicking_a_cluster_zooms_into_its_cell_and_searches_it(
+    app_server: str, page: Page, browser_log
+) -> None:
+    page.goto(f"{app_server}/?{PARIS}")
+    expect(page.locator("#search-count")).to_have_text("Showing 30 of 45 hotels")
+    bubble = page.locator(".trinity-cluster-marker").first
+    expect(bubble).to_be_visible()
+    hidden = int(bubble.get_attribute("data-count") or 0)
+    assert hidden > 0
+    bubble.click()
+    # The map flies to the cell (a user move): the URL takes the smaller viewport, and its hits
+    # all fit in the list, so they are all price markers and no bubble is left.
+    expect(page).not_to_have_url(re.compile(r"sw_lng=2\.2(&|$)"))
+    page.wait_for_function("!document.querySelector('[aria-busy=true]')")
+    corners = {k: float(query(page)[k][0]) for k in ("ne_lat", "ne_lng", "sw_lat", "sw_lng")}
+    assert corners["ne_lng"] - corners["sw_lng"] < 0.25 / 2, corners
+    expect(page.locator("#search-count")).to_have_text(re.compile(r"^\d+ hotels?$"))
+    shown = page.locator(".search-hit").count()
+    assert hidden <= shown < 45
+    expect(page.locator(".trinity-price-marker")).to_have_count(shown)
+    expect(page.locator(".trinity-cluster-marker")).to_have_count(0)
+    assert browser_log.errors == [], f"console errors: {browser_log.errors}"

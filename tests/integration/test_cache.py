@@ -13,7 +13,8 @@ from search_fixtures import search_context
 
 from backend.context import Context
 from backend.search.cache import CachedSearch
-from backend.search.port import SearchQuery
+from backend.search.grid import Grid
+from backend.search.port import BoundingBox, SearchQuery
 from backend.search.sync import sync_once
 from backend.services.hotels import RoomTypeSpec, create_hotel, update_hotel
 
@@ -81,6 +82,21 @@ def test_a_synced_change_invalidates_the_cached_result(client: TestClient, ctx: 
     assert prices(client, q="cache") == ["95.00"]
 
 
+def test_area_counts_are_cached_and_invalidated_by_a_sync(ctx: Context) -> None:
+    box = Grid.over(BoundingBox(**LISBON), 1)
+    add_hotel(ctx, "Cache Inn", "88.00")
+    drain(ctx)
+    before = stats(ctx)
+    [first] = ctx.search.count_areas(SearchQuery(), box)
+    [again] = ctx.search.count_areas(SearchQuery(), box)
+    assert first == again and first.count == 1
+    after = stats(ctx)
+    assert (after["hits"], after["misses"]) == (before["hits"] + 1, before["misses"] + 1)
+    add_hotel(ctx, "Cache Annex", "90.00")
+    drain(ctx)
+    assert [a.count for a in ctx.search.count_areas(SearchQuery(), box)] == [2]
+
+
 def test_search_works_with_redis_down(ctx: Context) -> None:
     add_hotel(ctx, "Cache Inn", "88.00")
     drain(ctx)
@@ -89,6 +105,8 @@ def test_search_works_with_redis_down(ctx: Context) -> None:
     assert isinstance(ctx.search, CachedSearch)
     degraded = CachedSearch(ctx.search.inner, dead, ttl_seconds=30, name="down")
     assert [h.name for h in degraded.search(SearchQuery(text="cache")).hits] == ["Cache Inn"]
+    [area] = degraded.count_areas(SearchQuery(text="cache"), Grid.over(BoundingBox(**LISBON), 1))
+    assert area.count == 1
     degraded.bump()  # logged, not raised
 
 

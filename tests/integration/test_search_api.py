@@ -11,11 +11,12 @@ import pytest
 from factories import stay
 from fastapi.testclient import TestClient
 from search_fixtures import search_context
+from sqlmodel import col, select
 
 from backend.context import Context
 from backend.db import transaction
 from backend.inventory import nights
-from backend.models import RoomInventory
+from backend.models import RoomInventory, RoomType
 from backend.search.sync import sync_once
 from backend.services.hotels import RoomTypeSpec, create_hotel
 
@@ -107,6 +108,9 @@ BAD_INPUT: list[dict[str, Any]] = [
     {"limit": "9" * 5000},
     {"offset": 2**63},  # past SQLite's INTEGER: was a 500
     {"offset": -(2**63) - 1},
+    {"clusters": -1},
+    {"clusters": 13},
+    {"clusters": "some"},
 ]
 
 
@@ -123,7 +127,7 @@ def test_the_query_parameters_are_documented(client: TestClient) -> None:
     documented = {p["name"]: p for p in operation["parameters"]}
     assert set(documented) == {
         "ne_lat", "ne_lng", "sw_lat", "sw_lng", "q", "min_price", "max_price", "amenities",
-        "check_in", "check_out", "guests", "sort", "limit", "offset",
+        "check_in", "check_out", "guests", "sort", "limit", "offset", "clusters",
     }  # fmt: skip
     assert all(p["in"] == "query" and not p["required"] for p in documented.values())
     assert documented["check_in"]["schema"]["format"] == "date"  # a query string has no null
@@ -181,6 +185,7 @@ def test_search_by_viewport_text_price_amenities_and_sort(client: TestClient, ct
     assert [h["id"] for h in search(client, amenities="pool,WIFI")["hits"]] == [a]
     assert search(client, ne_lat=1, ne_lng=1, sw_lat=0, sw_lng=0) == {
         "hits": [], "total": 0, "total_exact": True, "took_ms": pytest.approx(0, abs=1000),
+        "clusters": [],
     }  # fmt: skip
     paged = [
         search(client, sort="price_asc", limit=1, offset=o)["hits"][0]["id"] for o in (0, 1, 2)
@@ -244,3 +249,83 @@ def test_total_and_pages_are_counted_after_availability(client: TestClient, ctx:
     assert [p["total"] for p in pages] == [3, 3, 3]
     assert [h["id"] for p in pages for h in p["hits"]] == free
     assert pages[2]["hits"] == []
+
+
+# A grid of 4 x 5 hotels over Lisbon, 0.05 degrees apart, and one far off in Porto.
+LISBON = {"ne_lat": 38.8, "ne_lng": -9.0, "sw_lat": 38.6, "sw_lng": -9.3}
+
+
+def crowd(ctx: Context) -> dict[int, tuple[float, float]]:
+    places = {}
+    for n in range(20):
+        lat, lng = 38.62 + (n % 4) * 0.05, -9.28 + (n // 4) * 0.05
+        hotel_id, _ = hotel(ctx, f"Grid {n}", lat, lng, [("Double", 2, 1, f"{60 + n}.00")])
+        places[hotel_id] = (lat, lng)
+    hotel(ctx, "Porto Far", 41.15, -8.61, [("Double", 2, 1, "70.00")], city="Porto")
+    drain(ctx)
+    return places
+
+
+def inside(cluster: dict[str, Any], lat: float, lng: float) -> bool:
+    return (
+        cluster["sw_lat"] <= lat <= cluster["ne_lat"]
+        and cluster["sw_lng"] <= lng <= cluster["ne_lng"]
+    )
+
+
+def assert_clusters_hold(clusters: list[dict[str, Any]], places: list[tuple[float, float]]) -> None:
+    """Every place lies in exactly one cluster, each cluster counts its places, at their mean."""
+    assert sum(c["count"] for c in clusters) == len(places)
+    for cluster in clusters:
+        mine = [(lat, lng) for lat, lng in places if inside(cluster, lat, lng)]
+        assert cluster["count"] == len(mine) and cluster["count_exact"] is True
+        assert cluster["lat"] == pytest.approx(sum(p[0] for p in mine) / len(mine), abs=1e-5)
+        assert cluster["lng"] == pytest.approx(sum(p[1] for p in mine) / len(mine), abs=1e-5)
+
+
+def test_clusters_count_every_hit_of_the_viewport_beyond_the_page(
+    client: TestClient, ctx: Context
+) -> None:
+    places = crowd(ctx)
+    body = search(client, **LISBON, limit=5, clusters=4)
+    assert body["total"] == 20 and len(body["hits"]) == 5
+    clusters = body["clusters"]
+    assert 1 < len(clusters) <= 4 * 12
+    assert_clusters_hold(clusters, list(places.values()))
+    # The page's own hits are counted too: each lies in one of the clusters.
+    for hit in body["hits"]:
+        assert sum(inside(c, hit["lat"], hit["lng"]) for c in clusters) == 1
+    # Text and filters narrow the clusters as they narrow the hits.
+    cheap = search(client, **LISBON, max_price=64, limit=2, clusters=4)
+    assert sum(c["count"] for c in cheap["clusters"]) == cheap["total"] == 5
+    # Without a viewport the grid covers the world: Porto is counted too.
+    world = search(client, limit=5, clusters=3)
+    assert sum(c["count"] for c in world["clusters"]) == 21
+
+
+def test_no_clusters_when_the_page_holds_every_hit_or_none_are_asked(
+    client: TestClient, ctx: Context
+) -> None:
+    crowd(ctx)
+    assert search(client, **LISBON, limit=20, clusters=4)["clusters"] == []
+    assert search(client, **LISBON, limit=5)["clusters"] == []
+    # A later page still has hits elsewhere: its clusters are there when asked.
+    later = search(client, **LISBON, limit=20, offset=5, clusters=4)
+    assert sum(c["count"] for c in later["clusters"]) == 20
+
+
+def test_with_dates_the_clusters_count_only_hotels_free_for_the_stay(
+    client: TestClient, ctx: Context
+) -> None:
+    places = crowd(ctx)
+    check_in, check_out = stay(days_ahead=9, nights=2)
+    dates = {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
+    full = list(places)[:6]
+    with transaction(ctx.engine) as session:
+        rooms = session.exec(select(RoomType).where(col(RoomType.hotel_id).in_(full))).all()
+    for room in rooms:
+        book_out(ctx, room.id or 0, 1, check_in, check_out)
+    body = search(client, **LISBON, **dates, limit=3, clusters=4)
+    assert body["total"] == 14
+    free = [place for hotel_id, place in places.items() if hotel_id not in full]
+    assert_clusters_hold(body["clusters"], free)

@@ -14,6 +14,7 @@ import pytest
 from modes import MODES
 
 from backend.search.embedded import EmbeddedIndex
+from backend.search.grid import Grid
 from backend.search.meili import MeiliIndex
 from backend.search.port import (
     TOTAL_CAP,
@@ -221,6 +222,75 @@ def test_no_page_reaches_past_the_cap(crowd: SearchIndex) -> None:
     assert [h.id for h in edge.hits] == [d.id for d in CROWD[TOTAL_CAP - 10 : TOTAL_CAP]]
     beyond = crowd.search(SearchQuery(bbox=CROWD_BOX, offset=TOTAL_CAP, limit=20))
     assert (beyond.hits, beyond.total, beyond.exact) == ([], TOTAL_CAP, False)
+
+
+def test_area_counts_partition_the_hits_and_sit_among_them(engine: SearchIndex) -> None:
+    grid = Grid.over(BOX, 2)  # 2 x 3 over the box (a degree of latitude at 40 N is taller)
+    counts = engine.count_areas(SearchQuery(), grid)
+    expected = [0] * len(grid.boxes())
+    for d in DOCS:
+        if d.id in IN_BOX:
+            expected[grid.cell_of(d.lat, d.lng)] += 1
+    assert [c.count for c in counts] == expected and sum(expected) == len(IN_BOX)
+    for box, area in zip(grid.boxes(), counts, strict=True):
+        assert area.exact
+        if area.count:
+            assert box.contains(area.lat, area.lng)
+    # The query's filters apply in every cell, its own bbox does not.
+    whole = Grid.over(BOX, 1)
+    pooled = engine.count_areas(SearchQuery(bbox=WORLD, amenities=("pool",)), whole)
+    assert [(a.count, a.lat, a.lng) for a in pooled] == [(2, 40.5, 10.25)]  # hotels 1 and 4
+    assert [a.count for a in engine.count_areas(SearchQuery(text="zephyr"), whole)] == [2]
+    world = engine.count_areas(SearchQuery(), Grid.over(WORLD, 2))
+    assert sum(a.count for a in world) == len(DOCS)
+
+
+def test_area_counts_stop_at_the_cap_like_totals(crowd: SearchIndex) -> None:
+    cell = Grid(
+        lng_edges=(CROWD_BOX.sw_lng, CROWD_BOX.ne_lng),
+        lat_edges=(CROWD_BOX.sw_lat, CROWD_BOX.ne_lat),
+    )
+    [full] = crowd.count_areas(SearchQuery(), cell)
+    [short] = crowd.count_areas(SearchQuery(amenities=("onsen",)), cell)
+    assert (full.count, full.exact) == (TOTAL_CAP, False)
+    assert (short.count, short.exact) == (TOTAL_CAP - 1, True)
+    assert CROWD_BOX.contains(full.lat, full.lng)
+    # More hits than the cap in the grid: cell by cell (Meilisearch's multi-search), and the
+    # cells below the cap are still exact.
+    world = Grid.over(WORLD, 2)
+    expected = [0] * 4
+    for d in DOCS:
+        expected[world.cell_of(d.lat, d.lng)] += 1
+    expected[world.cell_of(CROWD[0].lat, CROWD[0].lng)] = TOTAL_CAP
+    counts = crowd.count_areas(SearchQuery(), world)
+    assert [a.count for a in counts] == expected
+    assert [a.exact for a in counts] == [n < TOTAL_CAP for n in expected]
+
+
+def test_the_embedded_engine_counts_a_dense_grid_cell_by_cell_the_same(tmp_path: Path) -> None:
+    """Above `dense_limit` hits the embedded engine scans each cell (at most TOTAL_CAP rows)
+    instead of grouping every hit in one pass: the same counts, and the same means below the cap."""
+    one_pass, per_cell = (
+        EmbeddedIndex(tmp_path / "a.db"),
+        EmbeddedIndex(tmp_path / "b.db", dense_limit=3),
+    )
+    for index in (one_pass, per_cell):
+        index.upsert(DOCS + CROWD)
+    try:
+        for query, grid in (
+            (SearchQuery(), Grid.over(BOX, 3)),
+            (SearchQuery(max_price=120), Grid.over(CROWD_BOX, 4)),
+            (SearchQuery(), Grid.over(WORLD, 2)),
+        ):
+            fast, slow = one_pass.count_areas(query, grid), per_cell.count_areas(query, grid)
+            assert [(a.count, a.exact) for a in fast] == [(a.count, a.exact) for a in slow]
+            for a, b in zip(fast, slow, strict=True):
+                if a.exact:
+                    assert (a.lat, a.lng) == (pytest.approx(b.lat), pytest.approx(b.lng))
+        assert sum(a.count for a in fast) == TOTAL_CAP + len(DOCS)  # the crowd's cell is capped
+    finally:
+        one_pass.drop()
+        per_cell.drop()
 
 
 def test_upsert_replaces_and_delete_removes(engine: SearchIndex) -> None:

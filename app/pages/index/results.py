@@ -121,6 +121,19 @@ def error_state() -> rx.Component:
     )
 
 
+def show_more() -> rx.Component:
+    # The next page joins the list and the map's price markers; the clusters shrink by as many.
+    return rx.button(
+        SearchState.more_text,
+        on_click=SearchState.show_more,
+        loading=SearchState.loading_more,
+        variant="soft",
+        size="3",
+        width="100%",
+        id="search-more",
+    )
+
+
 def results() -> rx.Component:
     return rx.flex(
         rx.hstack(
@@ -135,12 +148,15 @@ def results() -> rx.Component:
             SearchState.ready,
             rx.cond(
                 SearchState.hits.length() > 0,
-                rx.flex(
-                    rx.foreach(SearchState.hits, hit_card),
-                    direction="column",
-                    spacing="3",
-                    id="search-results",
-                    opacity=rx.cond(SearchState.loading, "0.6", "1"),
+                rx.fragment(
+                    rx.flex(
+                        rx.foreach(SearchState.hits, hit_card),
+                        direction="column",
+                        spacing="3",
+                        id="search-results",
+                        opacity=rx.cond(SearchState.loading, "0.6", "1"),
+                    ),
+                    rx.cond(SearchState.has_more, show_more()),
                 ),
                 rx.cond(SearchState.error == "", empty_state()),
             ),
@@ -166,6 +182,7 @@ def search_map() -> rx.Component:
             fit_bounds=SearchState.fit_bounds,
             fit_key=SearchState.fit_key,
             markers=SearchState.markers,
+            clusters=SearchState.cluster_markers,
             linked_list_id="search-results",
             badge=SearchState.map_badge,
             label="Map of the results: move it to search that area",

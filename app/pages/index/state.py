@@ -14,6 +14,7 @@ import reflex as rx
 
 from app.browser import replace_url
 from app.format import amenity_label, money, parse_date
+from app.pages.index.clusters import ClusterCell, cluster_markers
 from app.state import call, context
 from app.stay import StayParams, StayVars
 from backend.errors import TrinityError
@@ -21,7 +22,9 @@ from backend.services.search import SearchPage, SearchRequest, search_hotels
 
 log = logging.getLogger("trinity.web.search")
 
-PAGE_SIZE = 30
+PAGE_SIZE = 30  # hits per page of the list ("Show more" adds the next page)
+# The cluster grid's columns: cells of a ~700 px wide map are ~115 px, a cluster bubble's room.
+CLUSTER_COLUMNS = 6
 VIEWPORT_DEBOUNCE_MS = 300
 PRICE_DEBOUNCE_MS = 600
 SORTS = [
@@ -97,7 +100,9 @@ class SearchState(StayVars, rx.State):
     sort: str = "relevance"
     viewport: list[float] = []  # noqa: RUF012 ([ne_lat, ne_lng, sw_lat, sw_lng] or none)
     # Results and the map.
-    hits: list[HitCard] = []  # noqa: RUF012
+    hits: list[HitCard] = []  # noqa: RUF012 (every page shown so far)
+    clusters: list[ClusterCell] = []  # noqa: RUF012 (the first page's grid)
+    loading_more: bool = False
     total: int = 0
     total_exact: bool = True
     initial_bounds: list[list[float]] = []  # noqa: RUF012 (the view the map mounts with)
@@ -119,6 +124,18 @@ class SearchState(StayVars, rx.State):
             }
             for hit in self.hits
         ]
+
+    @rx.var
+    def cluster_markers(self) -> list[dict[str, Any]]:
+        return cluster_markers(self.clusters, self.hits)
+
+    @rx.var
+    def has_more(self) -> bool:
+        return len(self.hits) < self.total
+
+    @rx.var
+    def more_text(self) -> str:
+        return f"Show {min(PAGE_SIZE, self.total - len(self.hits))} more"
 
     @rx.var
     def count_text(self) -> str:
@@ -160,7 +177,7 @@ class SearchState(StayVars, rx.State):
     def _url(self) -> str:
         return "/?" + urlencode(self._query())
 
-    def _request(self) -> SearchRequest:
+    def _request(self, offset: int = 0) -> SearchRequest:
         stay = self._stay()
         corners = dict(zip(VIEWPORT_KEYS, self.viewport, strict=True)) if self.viewport else {}
         return SearchRequest(
@@ -173,12 +190,14 @@ class SearchState(StayVars, rx.State):
             amenities=tuple(self.amenities),
             sort=self.sort,
             limit=PAGE_SIZE,
+            offset=offset,
+            clusters=CLUSTER_COLUMNS if offset == 0 else 0,  # later pages keep the first's
             **corners,
         )
 
-    def _show(self, page: SearchPage) -> None:
+    def _cards(self, page: SearchPage) -> list[HitCard]:
         query = urlencode(self._stay().query())
-        self.hits = [
+        return [
             HitCard(
                 id=hit.id,
                 name=hit.name,
@@ -192,6 +211,10 @@ class SearchState(StayVars, rx.State):
             )
             for hit in page.hits
         ]
+
+    def _show(self, page: SearchPage) -> None:
+        self.hits = self._cards(page)
+        self.clusters = [ClusterCell(**vars(cell)) for cell in page.clusters]
         self.total = page.total
         self.total_exact = page.total_exact
 
@@ -203,6 +226,17 @@ class SearchState(StayVars, rx.State):
         self.fit_bounds = [[min(lats), min(lngs)], [max(lats), max(lngs)]]
         self.fit_key += 1
 
+    async def _fetch(self, request: SearchRequest) -> SearchPage | None:
+        """The search's answer, or None with the error to show."""
+        try:
+            return await call(search_hotels, request)
+        except TrinityError as error:
+            self.error = error.message
+        except Exception:
+            log.exception("search failed")
+            self.error = "Search is unavailable right now. Please try again in a moment."
+        return None
+
     async def _search(self, fit: bool = False) -> AsyncIterator[rx.event.EventSpec | None]:
         """Search with the current filters: loading state, results or error, then the URL."""
         self.loading = True
@@ -211,14 +245,8 @@ class SearchState(StayVars, rx.State):
             # Before the first results the page shows placeholders anyway: a "loading" delta
             # would only cost the browser a render on the way to the results.
             yield
-        try:
-            page = await call(search_hotels, self._request())
-        except TrinityError as error:
-            self.error = error.message
-        except Exception:
-            log.exception("search failed")
-            self.error = "Search is unavailable right now. Please try again in a moment."
-        else:
+        page = await self._fetch(self._request())
+        if page is not None:
             self._show(page)
             if fit:
                 self._fit_to_hits()
@@ -348,6 +376,21 @@ class SearchState(StayVars, rx.State):
     async def retry(self) -> AsyncIterator[rx.event.EventSpec | None]:
         async for update in self._search():
             yield update
+
+    @rx.event
+    async def show_more(self) -> AsyncIterator[None]:
+        """The next page below the list (and as price markers): the filters and the map stay."""
+        if self.loading or self.loading_more or not self.has_more:
+            return
+        self.loading_more = True
+        yield
+        page = await self._fetch(self._request(offset=len(self.hits)))
+        if page is not None:
+            shown = {hit.id for hit in self.hits}  # a hotel that moved up a page meanwhile
+            self.hits = self.hits + [c for c in self._cards(page) if c.id not in shown]
+            self.total = page.total
+            self.total_exact = page.total_exact
+        self.loading_more = False
 
     @rx.event
     def open_hotel(self, hotel_id: int) -> rx.event.EventSpec | None:

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from backend.api.deps import ContextDep
 from backend.api.errors import error_responses
@@ -39,6 +39,10 @@ def _on_the_wire(field: dict[str, Any]) -> dict[str, Any]:
 def _wire_schemas() -> dict[str, dict[str, Any]]:
     properties = SEARCH_REQUEST.json_schema()["properties"]
     properties["amenities"] = {"type": "string", "description": "a comma list; a hit has all"}
+    properties["clusters"]["description"] = (
+        "columns of a grid over the viewport whose cells count the hits (`clusters` in the "
+        "answer); 0 or absent: none"
+    )
     return {name: _on_the_wire(field) for name, field in properties.items()}
 
 
@@ -77,11 +81,30 @@ class SearchHitOut(BaseModel):
     amenities: list[str]
 
 
+class ClusterOut(BaseModel):
+    """A cell of the `clusters` grid: its corners, how many hits lie in it (those in `hits`
+    too; `count_exact` false once the count stopped at 1000) and their mean position."""
+
+    sw_lat: float
+    sw_lng: float
+    ne_lat: float
+    ne_lng: float
+    count: int
+    count_exact: bool
+    lat: float
+    lng: float
+
+
 class SearchOut(BaseModel):
     hits: list[SearchHitOut]
     total: int
     total_exact: bool
     took_ms: float
+    clusters: list[ClusterOut] = Field(
+        description="With `clusters=N` (N columns, 1..12; the rows follow the viewport's shape "
+        "on the map): the non-empty cells of that grid over the viewport (or the world), when "
+        "this page does not hold every hit; otherwise empty."
+    )
 
 
 # The hot path of the map, so it avoids FastAPI's per-request costs that do not change the answer:
@@ -129,5 +152,6 @@ def _encode(page: SearchPage) -> bytes:
         total=page.total,
         total_exact=page.total_exact,
         took_ms=page.took_ms,
+        clusters=[ClusterOut(**cluster.__dict__) for cluster in page.clusters],
     )
     return body.model_dump_json().encode()
