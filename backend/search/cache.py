@@ -130,5 +130,7 @@ def _encode(result: SearchResult, version: str) -> str:
 
 def _decode(entry: dict[str, Any]) -> SearchResult:
     return SearchResult(
-        hits=[HotelDoc(**h) for h in entry["hits"]], total=entry["total"], exact=entry["exact"]
+        hits=[HotelDoc.from_fields(h) for h in entry["hits"]],
+        total=entry["total"],
+        exact=entry["exact"],
     )

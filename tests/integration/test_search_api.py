@@ -30,6 +30,12 @@ HIT_FIELDS = {
     "currency",
     "rating",
     "amenities",
+    "total_price",
+    "nights",
+    "display_currency",
+    "display_price",
+    "display_total_price",
+    "approximate",
 }
 
 
@@ -123,7 +129,7 @@ def test_the_query_parameters_are_documented(client: TestClient) -> None:
     documented = {p["name"]: p for p in operation["parameters"]}
     assert set(documented) == {
         "ne_lat", "ne_lng", "sw_lat", "sw_lng", "q", "min_price", "max_price", "amenities",
-        "check_in", "check_out", "guests", "sort", "limit", "offset",
+        "check_in", "check_out", "guests", "sort", "limit", "offset", "currency",
     }  # fmt: skip
     assert all(p["in"] == "query" and not p["required"] for p in documented.values())
     assert documented["check_in"]["schema"]["format"] == "date"  # a query string has no null
