@@ -139,7 +139,9 @@ def _viewport(request: SearchRequest) -> BoundingBox | None:
 
 
 def display_currency(request: SearchRequest) -> str:
-    return currency.checked(request.currency or currency.DEFAULT_CURRENCY)
+    return currency.checked(
+        currency.DEFAULT_CURRENCY if request.currency is None else request.currency
+    )
 
 
 def _prices(request: SearchRequest) -> tuple[float | None, float | None]:

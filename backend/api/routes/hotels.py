@@ -39,7 +39,7 @@ def get_hotel(
     """A hotel and its room types; with dates, each one's rooms free and the stay's total."""
     if (check_in is None) != (check_out is None):
         raise InvalidInput("Give both check_in and check_out, or neither.")
-    shown = checked(currency or DEFAULT_CURRENCY)
+    shown = checked(DEFAULT_CURRENCY if currency is None else currency)
     stay = Stay(check_in, check_out, guests) if check_in and check_out else None
     nights = (stay.check_out - stay.check_in).days if stay else None
     return hotel_out(hotels.get_hotel(ctx, hotel_id, stay), shown, nights)
