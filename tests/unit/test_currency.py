@@ -74,3 +74,14 @@ def test_seeded_prices_are_plausible_in_every_currency() -> None:
         assert Decimal(80) < euros < Decimal(500), (code, price)  # a night anywhere: tens of euros
         assert price == price.to_integral_value(), (code, price)  # never a fraction of a unit
         assert len(str(int(price)).rstrip("0")) <= 3, (code, price)  # 3 significant digits
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("en-US", "USD"), ("pt_BR", "BRL"), ("ja-JP", "JPY"), ("ja", "JPY"), ("de-DE", "EUR"),
+        ("zh-Hant-TW", "TWD"), ("en-GB", "GBP"), ("fr", "EUR"), ("", "EUR"), ("x-??", "EUR"),
+    ],
+)  # fmt: skip
+def test_a_browser_locale_names_a_currency(tag: str, expected: str) -> None:
+    assert currency.for_locale(tag) == expected
