@@ -10,8 +10,8 @@ compare hotels of different currencies; PostgreSQL computes the same figure for 
 from __future__ import annotations
 
 import json
-from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from backend.currency_rates import MINOR_UNITS, RATES_DATE, UNITS_PER_EURO  # noqa: F401
 from backend.errors import InvalidInput

@@ -3,14 +3,22 @@ shown in the guest's currency across hotels of different currencies, and the sta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from factories import stay
 from fastapi.testclient import TestClient
-from test_search_api import ctx, drain, hotel, search  # noqa: F401  (ctx: the fixture)
+from search_fixtures import search_context
+from test_search_api import drain, hotel, search
 
 from backend.context import Context
+
+
+@pytest.fixture
+def ctx(mode: str, settings_factory: Any) -> Iterator[Context]:
+    yield from search_context(mode, settings_factory)
+
 
 BOX = {"ne_lat": 35.8, "ne_lng": 139.9, "sw_lat": 35.6, "sw_lng": 139.6}
 
