@@ -40,6 +40,9 @@ def _on_the_wire(field: dict[str, Any]) -> dict[str, Any]:
 def _wire_schemas() -> dict[str, dict[str, Any]]:
     properties = SEARCH_REQUEST.json_schema()["properties"]
     properties["amenities"] = {"type": "string", "description": "a comma list; a hit has all"}
+    properties["currency"]["description"] = (
+        "ISO 4217, default EUR: the guest's. min_price/max_price are in it, and display_* too."
+    )
     return {name: _on_the_wire(field) for name, field in properties.items()}
 
 
