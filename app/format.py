@@ -1,11 +1,23 @@
-"""Plain formatting helpers for prices, dates and amenities (no Reflex, no state)."""
+"""Plain formatting helpers for prices, dates and amenities (no Reflex, no state).
+
+Prices: `money` writes an amount in its own currency; `shown` writes it in the guest's currency,
+marked approximate (`≈ $104`) unless that is the hotel's own; `charged` adds the hotel's own amount
+beside it, where the guest is charged (hotel page, checkout). Conversions: backend/currency.py.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
+from backend import currency
+
+CURRENCY_SYMBOLS = {
+    "EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF ", "CNY": "CN¥",
+    "KRW": "₩", "BRL": "R$", "CAD": "CA$", "AUD": "A$", "MXN": "MX$", "ILS": "₪", "VND": "₫",
+    "THB": "฿", "TRY": "₺", "PHP": "₱", "NGN": "₦", "UAH": "₴", "RUB": "₽", "NZD": "NZ$",
+}  # fmt: skip
+APPROX = "≈ "
 AMENITY_ICONS = {
     "wifi": "wifi",
     "breakfast": "coffee",
@@ -30,6 +42,22 @@ def money(amount: Decimal | float | int, currency: str) -> str:
     text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def shown(amount: Decimal, own: str, guest: str) -> str:
+    """An amount in the hotel's currency `own` as the guest reads it: exact in the same currency,
+    else converted and marked approximate, in whole units (a conversion has no exact cents)."""
+    if own == guest:
+        return money(amount, own)
+    converted = currency.convert(amount, own, guest).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return APPROX + money(converted, guest)
+
+
+def charged(amount: Decimal, own: str, guest: str) -> str:
+    """Where the guest pays: the approximate amount and, beside it, what the hotel charges."""
+    if own == guest:
+        return money(amount, own)
+    return f"{shown(amount, own, guest)} ({money(amount, own)})"
 
 
 def amenity_label(code: str) -> str:

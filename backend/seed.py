@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from backend.context import Context
+from backend.currency import plausible_price
 from backend.models import CancellationPolicy, Hotel, RoomType, utcnow
 from backend.ports import HotelLoader
 
@@ -42,13 +43,6 @@ PREFIXES = [
 SUFFIXES = ["Inn", "Hotel", "Suites", "Lodge", "Residence", "Palace", "Hostel", "House", "Resort"]
 ROOM_KINDS = [("Single", 1), ("Double", 2), ("Twin", 2), ("Family", 4), ("Suite", 3)]
 CHUNK = 5_000
-# Rough units per euro, so a night in Tokyo is priced in plausible yen (others fall back to 1).
-UNITS_PER_EURO = {
-    "USD": 1.1, "GBP": 0.85, "JPY": 160, "CNY": 7.8, "INR": 92, "BRL": 5.9, "MXN": 19,
-    "RUB": 100, "KRW": 1450, "IDR": 17000, "TRY": 36, "PKR": 300, "NGN": 1600, "EGP": 52,
-    "BDT": 130, "PHP": 62, "VND": 27000, "IRR": 46000, "THB": 38, "ZAR": 20, "COP": 4400,
-    "ARS": 1000, "CAD": 1.5, "AUD": 1.65, "CHF": 0.95, "SEK": 11.5, "PLN": 4.3, "SAR": 4.1,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,12 +140,6 @@ def _hotel_and_rooms(
     kinds = rng.sample(ROOM_KINDS, rng.randint(1, 5))
     rooms = []
     for offset, (kind, capacity) in enumerate(kinds):
-        price = (
-            base_price
-            * (0.8 + 0.35 * capacity)
-            * (0.6 + stars / 5)
-            * UNITS_PER_EURO.get(city.currency, 1)
-        )
         rooms.append(
             {
                 "id": room_type_id + offset,
@@ -159,10 +147,17 @@ def _hotel_and_rooms(
                 "name": kind,
                 "capacity": capacity,
                 "rooms": rng.randint(1, 20),
-                "price": Decimal(f"{price:.2f}"),
+                "price": room_price(base_price, capacity, stars, city.currency),
             }
         )
     return hotel, rooms
+
+
+def room_price(base_euros: float, capacity: int, stars: int, currency: str) -> Decimal:
+    """A night's price: set in euros (more for more guests and stars), posted in the hotel's own
+    currency at the reference rates, rounded as a hotel would (backend/currency.py)."""
+    euros = base_euros * (0.8 + 0.35 * capacity) * (0.6 + stars / 5)
+    return plausible_price(euros, currency)
 
 
 def generate(

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app.guest_currency import currency_select
 from app.state import AuthState
 
 NAV_ITEMS: list[tuple[str, str]] = [
@@ -75,6 +76,7 @@ def header() -> rx.Component:
                 rx.flex(
                     *[nav_link(label, href) for label, href in NAV_ITEMS],
                     rx.cond(AuthState.is_admin, nav_link("Admin", "/admin")),
+                    currency_select(),
                     session_controls(),
                     align="center",
                     spacing=rx.breakpoints(initial="3", sm="5"),

@@ -21,7 +21,8 @@ from app.components.forms import error_callout, field_label
 from app.components.layout import layout
 from app.components.not_found import booking_not_found
 from app.components.saga_timeline import TimelineEntry, saga_timeline, timeline_entries
-from app.format import parse_int
+from app.format import parse_int, shown
+from app.guest_currency import CurrencyState
 from app.live import feed, next_change
 from app.pages.trips import TripRow, status_badge, trip_rows
 from app.state import AuthState, call
@@ -63,6 +64,8 @@ class CheckoutState(rx.State):
     order_status: str = ""
     timeline: list[TimelineEntry] = []  # noqa: RUF012 (a Reflex state var)
     map_html: str = ""  # the hotel's folium map, once the booking is confirmed
+    # The total in the guest's currency, beside the charged one ("" when that is the hotel's).
+    total_shown: str = ""
     _watching_order: int = 0
 
     @rx.var
@@ -99,6 +102,9 @@ class CheckoutState(rx.State):
     async def _read_booking(self, user_id: int, booking_id: int) -> None:
         found = await call(booking.get_booking, user_id, booking_id)
         self.trip = (await trip_rows([found]))[0]
+        guest = (await self.get_state(CurrencyState)).shown
+        same = guest == found.currency
+        self.total_shown = "" if same else shown(found.total_price, found.currency, guest)
         self.booking_status = str(found.status)
         deadline = found.hold_expires_at
         if deadline.tzinfo is None:
@@ -235,6 +241,16 @@ def summary_card() -> rx.Component:
                 rx.text(trip.total, size="5", weight="bold", id="checkout-total"),
                 justify="between",
                 width="100%",
+            ),
+            rx.cond(
+                CheckoutState.total_shown != "",
+                rx.text(
+                    CheckoutState.total_shown,
+                    " in your currency; you are charged in the hotel's.",
+                    size="2",
+                    color_scheme="gray",
+                    id="checkout-total-shown",
+                ),
             ),
             direction="column",
             spacing="2",
@@ -440,4 +456,4 @@ def checkout_page() -> rx.Component:
     )
 
 
-ON_LOAD = [AuthState.load_session, CheckoutState.load]
+ON_LOAD = [AuthState.load_session, CurrencyState.load, CheckoutState.load]

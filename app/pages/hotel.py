@@ -18,7 +18,16 @@ from app.components.forms import error_callout
 from app.components.layout import layout, listing_card
 from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
-from app.format import amenity_icon, amenity_label, money, nights_label, parse_date, parse_int
+from app.format import (
+    amenity_icon,
+    amenity_label,
+    charged,
+    nights_label,
+    parse_date,
+    parse_int,
+    shown,
+)
+from app.guest_currency import PARAM, CurrencyState
 from app.state import LOGIN_ROUTE, AuthState, call, context
 from app.stay import StayParams, StayVars
 from backend.errors import Busy, NotFound, SoldOut, TrinityError
@@ -44,8 +53,9 @@ class RoomRow:
     capacity: int = 1
     rooms: int = 0
     available: int = 0
-    price: str = ""  # nightly, formatted
-    total: str = ""  # for the chosen stay, formatted
+    price: str = ""  # nightly, in the guest's currency with the hotel's amount beside it
+    total: str = ""  # for the chosen stay, the same way
+    price_shown: str = ""  # nightly, in the guest's currency only (the map marker)
     pending: bool = False
 
 
@@ -74,6 +84,7 @@ class HotelState(StayVars, rx.State):
     message: str = ""
     message_kind: str = ""  # "sold_out", "busy", "error"
     retry_room_id: int = 0
+    guest_currency: str = "EUR"  # the one prices were last formatted in
 
     @rx.var
     def nights_text(self) -> str:
@@ -84,7 +95,7 @@ class HotelState(StayVars, rx.State):
         if not self.loaded or self.not_found:
             return []
         # Room types come cheapest first.
-        label = f"from {self.rooms[0].price}" if self.rooms else self.hotel.name
+        label = f"from {self.rooms[0].price_shown}" if self.rooms else self.hotel.name
         return [
             {
                 "id": self.hotel.id,
@@ -103,10 +114,13 @@ class HotelState(StayVars, rx.State):
         self.nights = stay.nights
 
     def _page_url(self) -> str:
-        return f"/hotel/{self.hotel.id or self._hotel_id()}?{urlencode(self._stay().query())}"
+        query = {**self._stay().query(), PARAM: self.guest_currency}
+        return f"/hotel/{self.hotel.id or self._hotel_id()}?{urlencode(query)}"
 
     async def _refresh(self) -> None:
         """Load the hotel and its availability for the current stay."""
+        self.guest_currency = (await self.get_state(CurrencyState)).shown
+        guest = self.guest_currency
         hotel_id = self._hotel_id()
         stay = self._stay()
         try:
@@ -144,8 +158,9 @@ class HotelState(StayVars, rx.State):
                 capacity=rt.capacity,
                 rooms=rt.rooms,
                 available=rt.available or 0,
-                price=money(rt.price, h.currency),
-                total=money(rt.price * stay.nights, h.currency),
+                price=charged(rt.price, h.currency, guest),
+                total=charged(rt.price * stay.nights, h.currency, guest),
+                price_shown=shown(rt.price, h.currency, guest),
             )
             for rt in view.room_types
         ]
@@ -466,4 +481,4 @@ def hotel_page() -> rx.Component:
     )
 
 
-ON_LOAD = [AuthState.load_session, HotelState.load]
+ON_LOAD = [AuthState.load_session, CurrencyState.load, HotelState.load]

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from backend.currency import DEFAULT_CURRENCY, convert
 from backend.models import Booking, CancellationPolicy, User
-from backend.services.hotels import HotelView
+from backend.services.hotels import HotelView, RoomTypeView
 
 # Ids are PostgreSQL INTEGER (serial) columns: none is larger, and a larger number is an error
 # in the query ("integer out of range") rather than a row not found; past 2^63 SQLite's driver
@@ -110,13 +111,24 @@ def booking_out(booking: Booking) -> BookingOut:
     return BookingOut.model_validate(booking, from_attributes=True)
 
 
+APPROXIMATE = (
+    "In the guest's `currency` (default EUR) at the reference rates: approximate unless it is the "
+    "hotel's own currency, which is what it charges."
+)
+
+
 class RoomTypeOut(BaseModel):
     id: int
     name: str
     capacity: int
     rooms: int
-    price: Decimal
+    price: Decimal = Field(description="A night, in the hotel's currency.")
     available: int | None
+    total_price: Decimal | None = Field(
+        None, description="With dates: the stay (price x nights), in the hotel's currency."
+    )
+    display_price: Decimal = Field(description=APPROXIMATE)
+    display_total_price: Decimal | None = Field(None, description=APPROXIMATE)
 
 
 class HotelOut(BaseModel):
@@ -129,16 +141,35 @@ class HotelOut(BaseModel):
     rating: float
     amenities: list[str]
     description: str
-    currency: str
+    currency: str = Field(description="ISO 4217: what the hotel charges in.")
     cancellation_policy: str
     room_types: list[RoomTypeOut]
+    nights: int | None = Field(None, description="With dates: the stay's nights.")
+    display_currency: str = Field(description="The guest's currency, of every display_* amount.")
+    approximate: bool = Field(description="display_* amounts are conversions (not the charge).")
 
 
-def hotel_out(view: HotelView) -> HotelOut:
+def hotel_out(
+    view: HotelView, shown: str = DEFAULT_CURRENCY, nights: int | None = None
+) -> HotelOut:
+    """The hotel with its room types' prices, also in the guest's currency `shown` (checked)."""
     hotel = view.hotel
     return HotelOut(
         **hotel.model_dump(exclude={"updated_at"}, warnings=False),
-        room_types=[RoomTypeOut(**rt.__dict__) for rt in view.room_types],
+        room_types=[_room_type_out(rt, hotel.currency, shown, nights) for rt in view.room_types],
+        nights=nights,
+        display_currency=shown,
+        approximate=hotel.currency != shown,
+    )
+
+
+def _room_type_out(rt: RoomTypeView, own: str, shown: str, nights: int | None) -> RoomTypeOut:
+    total = None if nights is None else rt.price * nights
+    return RoomTypeOut(
+        **rt.__dict__,
+        total_price=total,
+        display_price=convert(rt.price, own, shown),
+        display_total_price=None if total is None else convert(total, own, shown),
     )
 
 

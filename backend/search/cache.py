@@ -157,5 +157,7 @@ def _encode_result(result: SearchResult) -> dict[str, Any]:
 
 def _decode_result(entry: dict[str, Any]) -> SearchResult:
     return SearchResult(
-        hits=[HotelDoc(**h) for h in entry["hits"]], total=entry["total"], exact=entry["exact"]
+        hits=[HotelDoc.from_fields(h) for h in entry["hits"]],
+        total=entry["total"],
+        exact=entry["exact"],
     )

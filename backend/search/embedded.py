@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from backend.currency import index_euros
 from backend.search.embedded_query import (
     DOC_COLUMNS,
     SPOT_COLUMNS,
@@ -130,9 +131,10 @@ class EmbeddedIndex:
             f"""CREATE TABLE docs_{g} (
                 id INTEGER PRIMARY KEY, name TEXT, city TEXT, country TEXT, lat REAL, lng REAL,
                 rating REAL, amenities TEXT, amen_keys TEXT, description TEXT, currency TEXT,
-                price_min REAL, price_max REAL, max_capacity INTEGER)"""
+                price_min REAL, price_max REAL, max_capacity INTEGER,
+                price_min_eur REAL, price_max_eur REAL)"""
         )
-        conn.execute(f"CREATE INDEX docs_{g}_price ON docs_{g} (price_min, id)")
+        conn.execute(f"CREATE INDEX docs_{g}_price_eur ON docs_{g} (price_min_eur, id)")
         conn.execute(f"CREATE INDEX docs_{g}_rating ON docs_{g} (rating DESC, id)")
         cls._create_spots(conn, g)
         conn.execute(
@@ -144,7 +146,7 @@ class EmbeddedIndex:
     def _create_spots(conn: sqlite3.Connection, g: int) -> None:
         conn.execute(
             f"""CREATE TABLE spots_{g} (
-                band INTEGER, lng REAL, id INTEGER, lat REAL, price_min REAL, price_max REAL,
+                band INTEGER, lng REAL, id INTEGER, lat REAL, price_min_eur REAL, price_max_eur REAL,
                 amen_keys TEXT, max_capacity INTEGER, rating REAL,
                 PRIMARY KEY (band, lng, id)) WITHOUT ROWID"""
         )
@@ -152,6 +154,7 @@ class EmbeddedIndex:
     @classmethod
     def _upgrade(cls, conn: sqlite3.Connection, g: int) -> None:
         """A file written before spots_N existed: derive it from docs_N, drop the R*Trees."""
+        cls._add_euro_prices(conn, g)
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         if f"spots_{g}" in tables:
             return
@@ -160,6 +163,24 @@ class EmbeddedIndex:
         for name in tables:
             if re.fullmatch(r"geo_\d+", name):
                 conn.execute(f"DROP TABLE {name}")
+
+    @staticmethod
+    def _add_euro_prices(conn: sqlite3.Connection, g: int) -> None:
+        """A file written before prices were compared in euros: add and fill the columns, and
+        drop spots_N so _upgrade derives it again with them."""
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info(docs_{g})")}
+        if "price_min_eur" in columns:
+            return
+        conn.create_function("index_euros", 2, index_euros, deterministic=True)
+        for column in ("price_min_eur", "price_max_eur"):
+            conn.execute(f"ALTER TABLE docs_{g} ADD COLUMN {column} REAL")
+        conn.execute(
+            f"UPDATE docs_{g} SET price_min_eur = index_euros(price_min, currency), "
+            "price_max_eur = index_euros(price_max, currency)"
+        )
+        conn.execute(f"DROP INDEX IF EXISTS docs_{g}_price")
+        conn.execute(f"CREATE INDEX docs_{g}_price_eur ON docs_{g} (price_min_eur, id)")
+        conn.execute(f"DROP TABLE IF EXISTS spots_{g}")
 
     @staticmethod
     def _generation(conn: sqlite3.Connection) -> int:
@@ -201,12 +222,13 @@ class EmbeddedIndex:
     ) -> None:
         cls._remove(conn, g, [d.id for d in docs])
         conn.executemany(
-            f"INSERT INTO docs_{g} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO docs_{g} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     d.id, d.name, d.city, d.country, d.lat, d.lng, d.rating,
                     json.dumps(d.amenities), _amenity_keys(d.amenities), d.description,
-                    d.currency, d.price_min, d.price_max, d.max_capacity,
+                    d.currency, d.price_min, d.price_max, d.max_capacity, d.price_min_eur,
+                    d.price_max_eur,
                 )
                 for d in docs
             ],
@@ -347,4 +369,4 @@ class EmbeddedIndex:
 def _doc(row: Sequence[Any]) -> HotelDoc:
     values = dict(zip(DOC_COLUMNS, row, strict=True))
     values["amenities"] = json.loads(values["amenities"])
-    return HotelDoc(**values)
+    return HotelDoc.from_fields(values)

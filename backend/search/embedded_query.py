@@ -22,15 +22,15 @@ from backend.search.port import TOTAL_CAP, WORLD, BoundingBox, SearchQuery, Sort
 
 DOC_COLUMNS = [
     "id", "name", "city", "country", "lat", "lng", "rating", "amenities", "description",
-    "currency", "price_min", "price_max", "max_capacity",
+    "currency", "price_min", "price_max", "max_capacity", "price_min_eur", "price_max_eur",
 ]  # fmt: skip
 # The columns spots_<g> copies from docs_<g>, after its key (band, lng, id).
-SPOT_COLUMNS = ["lat", "price_min", "price_max", "amen_keys", "max_capacity", "rating"]
+SPOT_COLUMNS = ["lat", "price_min_eur", "price_max_eur", "amen_keys", "max_capacity", "rating"]
 BANDS_PER_DEGREE = 10
 # (key, direction) per sort; `{t}` is the driving table. Ties break by id, as in Meilisearch.
 SORT_KEYS = {
-    Sort.PRICE_ASC: [("{t}.price_min", "ASC"), ("{t}.id", "ASC")],
-    Sort.PRICE_DESC: [("{t}.price_min", "DESC"), ("{t}.id", "ASC")],
+    Sort.PRICE_ASC: [("{t}.price_min_eur", "ASC"), ("{t}.id", "ASC")],
+    Sort.PRICE_DESC: [("{t}.price_min_eur", "DESC"), ("{t}.id", "ASC")],
     Sort.RATING_DESC: [("{t}.rating", "DESC"), ("{t}.id", "ASC")],
 }
 # Field weights for relevance, in the order of the fts columns: a name match beats a city match

@@ -52,9 +52,10 @@ SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "city", "description"],
     # Only what filters() uses: every facet costs indexing time on each write.
     "filterableAttributes": [
-        "lat", "lng", "id", "price_min", "price_max", "amenities", "max_capacity",
+        "lat", "lng", "id", "price_min_eur", "price_max_eur", "amenities", "max_capacity",
     ],
-    "sortableAttributes": ["price_min", "rating", "id"],
+    # Prices are compared in euros: hotels of different currencies on one scale.
+    "sortableAttributes": ["price_min_eur", "rating", "id"],
     # Nothing searches facet values, and proximity "same attribute or not" spares the word-pair
     # databases (a quarter of a full index build at 100k); both are paid on every write.
     "facetSearch": False,
@@ -65,8 +66,8 @@ SETTINGS: dict[str, Any] = {
     "pagination": {"maxTotalHits": TOTAL_CAP},
 }  # fmt: skip
 SORT = {
-    Sort.PRICE_ASC: ["price_min:asc"],
-    Sort.PRICE_DESC: ["price_min:desc"],
+    Sort.PRICE_ASC: ["price_min_eur:asc"],
+    Sort.PRICE_DESC: ["price_min_eur:desc"],
     Sort.RATING_DESC: ["rating:desc"],
 }
 
@@ -106,7 +107,7 @@ def to_document(doc: HotelDoc) -> dict[str, Any]:
 
 
 def from_hit(hit: dict[str, Any]) -> HotelDoc:
-    return HotelDoc(**{k: v for k, v in hit.items() if k in HotelDoc.__dataclass_fields__})
+    return HotelDoc.from_fields(hit)
 
 
 class MeiliIndex:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
+
+from backend.currency import index_euros
 
 if TYPE_CHECKING:
     from backend.search.grid import Grid
@@ -33,8 +35,8 @@ class PriceMatch(StrEnum):
     def bound_fields(self) -> tuple[str, str]:
         """The HotelDoc fields that min_price and max_price are compared with (>= and <=)."""
         if self is PriceMatch.LOWEST:
-            return "price_min", "price_min"
-        return "price_max", "price_min"  # the hotel's price range overlaps the budget
+            return "price_min_eur", "price_min_eur"
+        return "price_max_eur", "price_min_eur"  # the hotel's price range overlaps the budget
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ WORLD = BoundingBox(ne_lat=90, ne_lng=180, sw_lat=-90, sw_lng=-180)
 class SearchQuery:
     bbox: BoundingBox | None = None
     text: str = ""
-    min_price: float | None = None
+    min_price: float | None = None  # in euros, as the index's price_*_eur fields
     max_price: float | None = None
     price_match: PriceMatch = PriceMatch.LOWEST
     amenities: tuple[str, ...] = ()  # lower case; a hit has all of them
@@ -84,6 +86,23 @@ class HotelDoc:
     price_min: float
     price_max: float
     max_capacity: int
+    # The same range in euros (backend/currency.py): what price filters and sorts compare, so
+    # hotels of different currencies meet on one scale. Always derived (never passed), so a
+    # `replace(doc, price_min=...)` cannot leave them stale; None for an unknown currency.
+    price_min_eur: float | None = field(init=False)
+    price_max_eur: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price_min_eur", index_euros(self.price_min, self.currency))
+        object.__setattr__(self, "price_max_eur", index_euros(self.price_max, self.currency))
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> HotelDoc:
+        """A document from a stored copy of its fields (derived ones and unknown keys dropped)."""
+        return cls(**{k: v for k, v in fields.items() if k in _INIT_FIELDS})
+
+
+_INIT_FIELDS = frozenset(f.name for f in fields(HotelDoc) if f.init)
 
 
 class EncodedBatch(Sequence[HotelDoc]):
@@ -109,7 +128,7 @@ class EncodedBatch(Sequence[HotelDoc]):
 
     @cached_property
     def docs(self) -> list[HotelDoc]:
-        return [HotelDoc(**json.loads(line)) for line in self.ndjson.split("\n")]
+        return [HotelDoc.from_fields(json.loads(line)) for line in self.ndjson.split("\n")]
 
 
 # Engines count hits exhaustively up to this many (Meilisearch's maxTotalHits); above it a

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from backend import currency
 from backend.context import Context
 from backend.db import transaction
 from backend.errors import InvalidInput, NotFound, RoomTypeInUse
@@ -108,6 +109,9 @@ def _check_hotel_fields(fields: dict[str, Any]) -> None:
         except ValueError:
             allowed = ", ".join(p.value for p in CancellationPolicy)
             raise InvalidInput(f"cancellation_policy must be one of {allowed}.") from None
+    if "currency" in fields:
+        # Guests see every price converted from it: it must be one the rate table knows.
+        fields["currency"] = currency.checked(str(fields["currency"]))
     for name in ("name", "city"):
         if name in fields and not str(fields[name]).strip():
             raise InvalidInput(f"{name} cannot be empty.")

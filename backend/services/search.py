@@ -10,6 +10,11 @@ filter, never before it (docs/search.md).
 Asked for `clusters` (a grid's columns), a page that does not hold every hit also says how many
 hits each cell of the viewport holds and where: the index counts them per cell without dates,
 and with dates the fitting candidates are binned here (backend/search/grid.py).
+
+Prices: a hit keeps the hotel's own price and currency (what it charges) and adds the amounts in
+the guest's `currency` (default EUR), approximate, at the reference rates. The price bounds are in
+that currency and, like the price sort, compare each hotel's price in euros (backend/currency.py),
+so hotels of different currencies meet on one scale. With dates a hit also carries the stay's total.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from backend import currency
 from backend.context import Context
 from backend.errors import InvalidInput
 from backend.models import RoomInventory, RoomType
@@ -67,6 +73,7 @@ class SearchRequest:
     limit: int = 20
     offset: int = 0
     clusters: int = 0  # the cluster grid's columns (rows follow the viewport's shape); 0: none
+    currency: str | None = None  # ISO 4217: the guest's, for min_price/max_price and display_*
 
     @property
     def names_a_stay(self) -> bool:
@@ -86,6 +93,12 @@ class Hit:
     currency: str
     rating: float
     amenities: list[str]
+    total_price: Decimal | None  # with dates: price x nights, in the hotel's currency
+    nights: int | None
+    display_currency: str  # the guest's; display_* are approximate unless it is the hotel's
+    display_price: Decimal
+    display_total_price: Decimal | None
+    approximate: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,12 @@ class Stay:
     check_in: date | None
     check_out: date | None
     guests: int | None
+
+    @property
+    def nights(self) -> int | None:
+        if self.check_in is None or self.check_out is None:
+            return None
+        return (self.check_out - self.check_in).days
 
 
 # -- validation --------------------------------------------------------------------------------------
@@ -148,7 +167,14 @@ def _viewport(request: SearchRequest) -> BoundingBox | None:
     )
 
 
+def display_currency(request: SearchRequest) -> str:
+    return currency.checked(
+        currency.DEFAULT_CURRENCY if request.currency is None else request.currency
+    )
+
+
 def _prices(request: SearchRequest) -> tuple[float | None, float | None]:
+    """The bounds, in euros on the index's scale (given in the request's currency)."""
     for price in (request.min_price, request.max_price):
         if price is not None and not (math.isfinite(price) and price >= 0):
             raise InvalidInput("Prices must be numbers >= 0.")
@@ -158,7 +184,11 @@ def _prices(request: SearchRequest) -> tuple[float | None, float | None]:
         and request.min_price > request.max_price
     ):
         raise InvalidInput("min_price cannot be greater than max_price.")
-    return request.min_price, request.max_price
+    shown = display_currency(request)
+    return tuple(  # type: ignore[return-value]
+        None if price is None else currency.index_euros(Decimal(str(price)), shown)
+        for price in (request.min_price, request.max_price)
+    )
 
 
 def _stay(request: SearchRequest, today: date) -> Stay | None:
@@ -220,14 +250,15 @@ def _grid(request: SearchRequest, query: SearchQuery) -> Grid | None:
 def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
     started = time.perf_counter()
     query, stay = to_query(request, ctx.clock().date())
+    shown = display_currency(request)
     grid = _grid(request, query)
     fitting: list[HotelDoc] = []
     if stay is None:
         result = ctx.search.search(query)
-        hits = [_hit(doc, _money(doc.price_min)) for doc in result.hits]
+        hits = [_hit(doc, _money(doc.price_min), shown) for doc in result.hits]
         total, exact = result.total, result.exact
     else:
-        hits, total, exact, fitting = _search_with_stay(ctx, query, stay)
+        hits, total, exact, fitting = _search_with_stay(ctx, query, stay, shown)
     clusters: list[Cluster] = []
     if grid is not None and not (query.offset == 0 and exact and total <= len(hits)):
         if stay is None:
@@ -257,7 +288,7 @@ def _clusters(grid: Grid, counts: Sequence[AreaCount]) -> list[Cluster]:
 
 
 def _search_with_stay(
-    ctx: Context, query: SearchQuery, stay: Stay
+    ctx: Context, query: SearchQuery, stay: Stay, shown: str
 ) -> tuple[list[Hit], int, bool, list[HotelDoc]]:
     candidates = ctx.search.search(
         replace(
@@ -269,25 +300,31 @@ def _search_with_stay(
         )
     )
     prices = fitting_prices(ctx.engine, [d.id for d in candidates.hits], stay)
+    # Each fitting price on the index's scale (euros), as the bounds and the index's sort are.
     fitting = [
-        (doc, prices[doc.id])
+        (doc, prices[doc.id], currency.index_euros(prices[doc.id], doc.currency))
         for doc in candidates.hits
-        if doc.id in prices and _in_budget(prices[doc.id], query)
+        if doc.id in prices
     ]
+    fitting = [row for row in fitting if _in_budget(row[2], query)]
     if query.sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):
         # Sort by the price shown (the fitting one), not the index's lowest price of any room.
         sign = 1 if query.sort is Sort.PRICE_ASC else -1
-        fitting.sort(key=lambda pair: (sign * pair[1], pair[0].id))
+        fitting.sort(key=lambda row: (sign * (row[2] or 0.0), row[0].id))
     page = fitting[query.offset : query.offset + query.limit]
     exact = candidates.exact and candidates.total <= CANDIDATE_CAP
-    hits = [_hit(doc, price) for doc, price in page]
-    return hits, len(fitting), exact, [doc for doc, _ in fitting]
+    hits = [_hit(doc, price, shown, stay.nights) for doc, price, _ in page]
+    return hits, len(fitting), exact, [doc for doc, _, _ in fitting]
 
 
-def _in_budget(price: Decimal, query: SearchQuery) -> bool:
-    if query.min_price is not None and price < Decimal(str(query.min_price)):
+def _in_budget(euros: float | None, query: SearchQuery) -> bool:
+    if query.min_price is None and query.max_price is None:
+        return True
+    if euros is None:  # a currency without a rate cannot be compared with a budget
         return False
-    return query.max_price is None or price <= Decimal(str(query.max_price))
+    if query.min_price is not None and euros < query.min_price:
+        return False
+    return query.max_price is None or euros <= query.max_price
 
 
 def fitting_prices(engine: Engine, hotel_ids: Sequence[int], stay: Stay) -> dict[int, Decimal]:
@@ -322,7 +359,8 @@ def _money(value: float) -> Decimal:
     return Decimal(f"{value:.2f}")
 
 
-def _hit(doc: HotelDoc, price: Decimal) -> Hit:
+def _hit(doc: HotelDoc, price: Decimal, shown: str, nights: int | None = None) -> Hit:
+    total = None if nights is None else price * nights
     return Hit(
         id=doc.id,
         name=doc.name,
@@ -334,4 +372,10 @@ def _hit(doc: HotelDoc, price: Decimal) -> Hit:
         currency=doc.currency,
         rating=doc.rating,
         amenities=list(doc.amenities),
+        total_price=total,
+        nights=nights,
+        display_currency=shown,
+        display_price=currency.convert(price, doc.currency, shown),
+        display_total_price=None if total is None else currency.convert(total, doc.currency, shown),
+        approximate=doc.currency != shown,
     )

@@ -394,6 +394,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # A euro locale: the app guesses the guest's currency from it, and the tests' hotels are in
+    # euros (the currency tests open their own contexts with other locales).
+    return {**browser_context_args, "locale": "pt-PT"}
+
+
 # ---------------------------------------------------------------------------
 # Console capture and failure artifacts
 # ---------------------------------------------------------------------------

@@ -47,7 +47,8 @@ def test_filters_change_results_and_a_reload_restores_them(
 
     page.get_by_role("checkbox", name="Breakfast").click()
     expect(count).to_have_text("1 hotel")
-    expect(page.locator(".trinity-price-marker")).to_have_text(["€95"])
+    # With dates (the default stay: 2 nights) a marker shows the stay's total.
+    expect(page.locator(".trinity-price-marker")).to_have_text(["€190"])
     expect_in_url(page, q="lisbon", amenities="breakfast", sort="price_asc", guests="2")
 
     page.reload()
@@ -88,12 +89,12 @@ def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) 
     # The list highlights the map: hovering a card marks its price marker (and the card).
     baixa = page.locator(".search-hit").filter(has_text="Baixa Grand Hotel")
     baixa.hover()
-    baixa_marker = page.locator(".trinity-price-marker", has_text="€180")
+    baixa_marker = page.locator(".trinity-price-marker", has_text="€360")
     expect(baixa_marker).to_have_class(re.compile(r"\bis-active\b"))
     expect(baixa).to_have_attribute("data-active", "true")
 
     # And back: hovering a marker (Belém stands alone in the west) marks its card.
-    marker = page.locator(".trinity-price-marker", has_text="€55")
+    marker = page.locator(".trinity-price-marker", has_text="€110")
     marker.hover()
     belem = page.locator(".search-hit").filter(has_text="Belém Budget Inn")
     expect(belem).to_have_attribute("data-active", "true")
@@ -126,7 +127,7 @@ def test_map_moves_change_results_and_the_url_keeps_the_viewport(
 
     # Drag the map left until Belém (the westernmost) leaves the view.
     box = page.locator("#search-map").bounding_box()
-    belem = page.locator(".trinity-price-marker", has_text="€55").bounding_box()
+    belem = page.locator(".trinity-price-marker", has_text="€110").bounding_box()
     assert box and belem
     distance = belem["x"] - box["x"] + belem["width"] + 40
     start_x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2

@@ -42,8 +42,12 @@ def test_hotel_with_and_without_dates(client: TestClient, ctx: Context) -> None:
             "rooms": 3,
             "price": "120.00",
             "available": 3,
+            "total_price": f"{120 * (check_out - check_in).days}.00",
+            "display_price": "120.00",
+            "display_total_price": f"{120 * (check_out - check_in).days}.00",
         }
     ]
+    assert (dated["display_currency"], dated["approximate"]) == ("EUR", False)
     too_many_guests = client.get(
         f"/api/hotels/{hotel_id}",
         params={"check_in": check_in.isoformat(), "check_out": check_out.isoformat(), "guests": 3},

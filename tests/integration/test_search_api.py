@@ -31,6 +31,12 @@ HIT_FIELDS = {
     "currency",
     "rating",
     "amenities",
+    "total_price",
+    "nights",
+    "display_currency",
+    "display_price",
+    "display_total_price",
+    "approximate",
 }
 
 
@@ -128,6 +134,7 @@ def test_the_query_parameters_are_documented(client: TestClient) -> None:
     assert set(documented) == {
         "ne_lat", "ne_lng", "sw_lat", "sw_lng", "q", "min_price", "max_price", "amenities",
         "check_in", "check_out", "guests", "sort", "limit", "offset", "clusters",
+        "currency",
     }  # fmt: skip
     assert all(p["in"] == "query" and not p["required"] for p in documented.values())
     assert documented["check_in"]["schema"]["format"] == "date"  # a query string has no null

@@ -36,7 +36,7 @@ def doc(id: int, lat: float, lng: float, price: float, **fields: object) -> Hote
         "rating": 3.0 + id / 10,
         "amenities": ["wifi"],
         "description": "Rooms and beds.",
-        "currency": "GBP",
+        "currency": "EUR",  # the queries' bounds are in euros: the same figures
         "price_max": price + 50,
         "max_capacity": 2,
     }
@@ -125,6 +125,32 @@ def test_price_range_touching_any_room(engine: SearchIndex) -> None:
     # Hotel 4's rooms cost 150..400: a 300-350 budget can still fit one of them.
     loose = ids(engine, min_price=300, max_price=350, price_match=PriceMatch.ANY_ROOM, limit=100)
     assert set(loose) == {4, 8}
+
+
+MIXED_BOX = BoundingBox(ne_lat=-49.0, ne_lng=-119.0, sw_lat=-50.0, sw_lng=-120.0)
+MIXED = [  # by their own figures 104 < 102 < 103 < 101; in euros 80 < 90 < 100 < 110
+    doc(101, -49.5, -119.5, 18590, currency="JPY", price_max=33800),  # 110 EUR, up to 200
+    doc(102, -49.5, -119.4, 90, currency="EUR", price_max=90),
+    doc(103, -49.5, -119.3, 117, currency="USD", price_max=234),  # 100 EUR, up to 200
+    doc(104, -49.5, -119.2, 68.4, currency="GBP", price_max=68.4),  # 80 EUR
+]
+
+
+def test_prices_compare_in_euros_across_currencies(engine: SearchIndex) -> None:
+    engine.upsert(MIXED)
+    try:
+        assert [d.price_min_eur for d in MIXED] == [110.0, 90.0, 100.0, 80.0]
+        assert ids(engine, bbox=MIXED_BOX, sort=Sort.PRICE_ASC) == [104, 102, 103, 101]
+        assert ids(engine, bbox=MIXED_BOX, sort=Sort.PRICE_DESC) == [101, 103, 102, 104]
+        assert set(ids(engine, bbox=MIXED_BOX, min_price=85, max_price=100)) == {102, 103}
+        loose = ids(
+            engine, bbox=MIXED_BOX, min_price=150, max_price=250, price_match=PriceMatch.ANY_ROOM
+        )
+        assert set(loose) == {101, 103}
+        [hit] = engine.search(SearchQuery(bbox=MIXED_BOX, min_price=105)).hits
+        assert hit == MIXED[0] and hit.price_min == 18590 and hit.currency == "JPY"
+    finally:
+        engine.delete([d.id for d in MIXED])
 
 
 def test_amenities_are_all_of_and_case_insensitive(engine: SearchIndex) -> None:

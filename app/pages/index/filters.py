@@ -60,7 +60,7 @@ def price_field(label: str, id: str, value: rx.Var[str], on_change: Any) -> rx.C
                 step=5,
                 input_mode="numeric",
                 on_change=on_change,
-                placeholder="Any",
+                placeholder="Any " + SearchState.guest_currency,
                 size="2",
                 width="100%",
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.components.layout import layout
+from app.guest_currency import CurrencyState
 from app.pages.index.filters import filters
 from app.pages.index.results import results, search_map
 from app.pages.index.state import SearchState
@@ -39,4 +40,4 @@ def index() -> rx.Component:
     )
 
 
-ON_LOAD = [AuthState.load_session, SearchState.load]
+ON_LOAD = [AuthState.load_session, CurrencyState.load, SearchState.load]

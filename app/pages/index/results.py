@@ -73,7 +73,8 @@ def hit_card(hit: HitCard) -> rx.Component:
                 ),
                 rx.el.div(
                     _text(hit.price, "rt-r-size-5 rt-r-weight-bold hit-price"),
-                    _text("per night", "rt-r-size-1", gray=True),
+                    _text(hit.price_note, "rt-r-size-1 hit-price-note", gray=True),
+                    rx.cond(hit.nightly, _text(hit.nightly, "rt-r-size-1 hit-nightly", gray=True)),
                     class_name="rt-Flex rt-r-fd-column rt-r-ai-end hit-side",
                 ),
                 class_name="rt-Flex rt-r-jc-space-between rt-r-gap-3",
@@ -84,7 +85,7 @@ def hit_card(hit: HitCard) -> rx.Component:
         id="hit-" + hit.id.to_string(),
         class_name="rt-Text rt-reset rt-Link rt-underline-none search-hit",
         custom_attrs={"data-hotel-id": hit.id, "data-accent-color": ""},
-        aria_label=hit.name + ", " + hit.price + " per night",
+        aria_label=hit.name + ", " + hit.price + " " + hit.price_note,
     )
 
 

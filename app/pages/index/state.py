@@ -13,12 +13,13 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from app.browser import replace_url
-from app.format import amenity_label, money, parse_date
+from app.format import amenity_label, nights_label, parse_date, shown
+from app.guest_currency import PARAM, CurrencyState
 from app.pages.index.clusters import ClusterCell, cluster_markers
 from app.state import call, context
 from app.stay import StayParams, StayVars
 from backend.errors import TrinityError
-from backend.services.search import SearchPage, SearchRequest, search_hotels
+from backend.services.search import Hit, SearchPage, SearchRequest, search_hotels
 
 log = logging.getLogger("trinity.web.search")
 
@@ -44,7 +45,9 @@ class HitCard:
     name: str = ""
     place: str = ""  # "Lisbon, PT"
     rating: float = 0.0
-    price: str = ""  # nightly, formatted
+    price: str = ""  # with dates the stay's total, else the nightly "from": the guest's currency
+    price_note: str = "per night"  # what `price` is: "per night" or "for 3 nights"
+    nightly: str = ""  # with dates, the nightly price beside the total ("€95 a night")
     amenities: list[str] = field(default_factory=list)  # labels, a few
     href: str = ""
     lat: float = 0.0
@@ -87,6 +90,18 @@ def viewport_from_map(view: Mapping[str, Any]) -> list[float]:
     return [round(v, 5) for v in (ne_lat, ne_lng, sw_lat, sw_lng)]
 
 
+def hit_prices(hit: Hit, guest: str) -> dict[str, str]:
+    """A card's and marker's prices: with dates the stay's total first, the night beside it."""
+    nightly = shown(hit.price, hit.currency, guest)
+    if hit.total_price is None or hit.nights is None:
+        return {"price": nightly, "price_note": "per night", "nightly": ""}
+    return {
+        "price": shown(hit.total_price, hit.currency, guest),
+        "price_note": f"for {nights_label(hit.nights)}",
+        "nightly": f"{nightly} a night",
+    }
+
+
 class SearchState(StayVars, rx.State):
     ready: bool = False  # the first search has answered (the map mounts then)
     loading: bool = False
@@ -108,6 +123,7 @@ class SearchState(StayVars, rx.State):
     initial_bounds: list[list[float]] = []  # noqa: RUF012 (the view the map mounts with)
     fit_bounds: list[list[float]] = []  # noqa: RUF012
     fit_key: int = 0
+    guest_currency: str = "EUR"  # prices and the price filter are in it
 
     # -- derived ------------------------------------------------------------------------------
 
@@ -120,7 +136,7 @@ class SearchState(StayVars, rx.State):
                 "lat": hit.lat,
                 "lng": hit.lng,
                 "label": hit.price,
-                "title": f"{hit.name}, {hit.price} a night",
+                "title": f"{hit.name}, {hit.price} {hit.price_note}",
             }
             for hit in self.hits
         ]
@@ -172,6 +188,7 @@ class SearchState(StayVars, rx.State):
             query["sort"] = self.sort
         if self.viewport:
             query.update(zip(VIEWPORT_KEYS, (f"{v:g}" for v in self.viewport), strict=True))
+        query[PARAM] = self.guest_currency
         return query
 
     def _url(self) -> str:
@@ -192,18 +209,19 @@ class SearchState(StayVars, rx.State):
             limit=PAGE_SIZE,
             offset=offset,
             clusters=CLUSTER_COLUMNS if offset == 0 else 0,  # later pages keep the first's
+            currency=self.guest_currency,
             **corners,
         )
 
     def _cards(self, page: SearchPage) -> list[HitCard]:
-        query = urlencode(self._stay().query())
+        query = urlencode({**self._stay().query(), PARAM: self.guest_currency})
         return [
             HitCard(
                 id=hit.id,
                 name=hit.name,
                 place=f"{hit.city}, {hit.country}",
                 rating=hit.rating,
-                price=money(hit.price, hit.currency),
+                **hit_prices(hit, self.guest_currency),
                 amenities=[amenity_label(a) for a in hit.amenities[:4]],
                 href=f"/hotel/{hit.id}?{query}",
                 lat=hit.lat,
@@ -241,6 +259,7 @@ class SearchState(StayVars, rx.State):
         """Search with the current filters: loading state, results or error, then the URL."""
         self.loading = True
         self.error = ""
+        self.guest_currency = (await self.get_state(CurrencyState)).shown
         if self.ready:
             # Before the first results the page shows placeholders anyway: a "loading" delta
             # would only cost the browser a render on the way to the results.

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine, text
 
+from backend.currency import INDEX_DECIMALS, rates_json
 from backend.search.port import EncodedBatch
 
 
@@ -20,7 +21,8 @@ def _json_float(column: str) -> str:
 
 
 # The same documents as _documents_query + to_document, built by PostgreSQL. Prices stay numeric
-# (`99.00` reads back as a float); amenities go through jsonb, which writes them on one line.
+# (`99.00` reads back as a float), the euro prices too (backend/currency.py's index_euros,
+# from the same table); amenities go through jsonb, which writes them on one line.
 _ENCODED_PAGE = f"""
 SELECT string_agg(doc, E'\\n' ORDER BY id), count(*), max(id) FROM (
   SELECT h.id, json_build_object(
@@ -30,7 +32,9 @@ SELECT string_agg(doc, E'\\n' ORDER BY id), count(*), max(id) FROM (
     'amenities', CASE json_typeof(h.amenities) WHEN 'array' THEN h.amenities::jsonb
                  ELSE '[]'::jsonb END,
     'description', h.description, 'currency', h.currency,
-    'price_min', min(r.price), 'price_max', max(r.price), 'max_capacity', max(r.capacity)
+    'price_min', min(r.price), 'price_max', max(r.price), 'max_capacity', max(r.capacity),
+    'price_min_eur', round(min(r.price) / (CAST(:rates AS jsonb) ->> h.currency)::numeric, {INDEX_DECIMALS}),
+    'price_max_eur', round(max(r.price) / (CAST(:rates AS jsonb) ->> h.currency)::numeric, {INDEX_DECIMALS})
   )::text AS doc
   FROM hotels h JOIN room_types r ON r.hotel_id = h.id
   WHERE h.id > :last AND r.hotel_id > :last
@@ -45,7 +49,7 @@ def encoded_documents(engine: Engine, batch: int) -> Iterator[EncodedBatch]:
     while True:
         with engine.connect() as conn:
             ndjson, size, last_id = conn.execute(
-                text(_ENCODED_PAGE), {"last": last, "n": batch}
+                text(_ENCODED_PAGE), {"last": last, "n": batch, "rates": rates_json()}
             ).one()
         if not size:
             return

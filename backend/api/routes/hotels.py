@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 from backend.api.deps import AdminUser, ContextDep, PathId
 from backend.api.errors import error_responses
 from backend.api.schemas import MAX_ID, HotelIn, HotelOut, HotelPatch, RoomTypeIn, hotel_out
+from backend.currency import DEFAULT_CURRENCY, checked
 from backend.errors import InvalidInput
 from backend.services import hotels
 from backend.services.hotels import RoomTypeSpec, Stay
@@ -14,24 +15,34 @@ router = APIRouter(tags=["hotels"])
 # Admin edits: every one needs an admin's token.
 admin_router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(401, 403))
 NO_SUCH_HOTEL = error_responses((404, "`not_found`: no such hotel."))
+GET_HOTEL = error_responses(
+    (404, "`not_found`: no such hotel."),
+    (422, "`invalid_input`: a bad value, half-given dates, an unknown `currency`."),
+)
 
 
 def _specs(room_types: list[RoomTypeIn]) -> list[RoomTypeSpec]:
     return [RoomTypeSpec(**rt.model_dump()) for rt in room_types]
 
 
-@router.get("/hotels/{hotel_id}", responses=NO_SUCH_HOTEL)
+@router.get("/hotels/{hotel_id}", responses=GET_HOTEL)
 def get_hotel(
     hotel_id: PathId,
     ctx: ContextDep,
     check_in: date | None = None,
     check_out: date | None = None,
     guests: Annotated[int | None, Query(le=MAX_ID)] = None,
+    currency: Annotated[
+        str | None, Query(description="ISO 4217: the guest's, for display_* (default EUR).")
+    ] = None,
 ) -> HotelOut:
+    """A hotel and its room types; with dates, each one's rooms free and the stay's total."""
     if (check_in is None) != (check_out is None):
         raise InvalidInput("Give both check_in and check_out, or neither.")
+    shown = checked(DEFAULT_CURRENCY if currency is None else currency)
     stay = Stay(check_in, check_out, guests) if check_in and check_out else None
-    return hotel_out(hotels.get_hotel(ctx, hotel_id, stay))
+    nights = (stay.check_out - stay.check_in).days if stay else None
+    return hotel_out(hotels.get_hotel(ctx, hotel_id, stay), shown, nights)
 
 
 @admin_router.post("/hotels", status_code=201)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from backend.api.deps import ContextDep
 from backend.api.errors import error_responses
+from backend.api.schemas import APPROXIMATE
 from backend.context import Context
 from backend.errors import InvalidInput
 from backend.services import search
@@ -43,6 +44,9 @@ def _wire_schemas() -> dict[str, dict[str, Any]]:
         "columns of a grid over the viewport whose cells count the hits (`clusters` in the "
         "answer); 0 or absent: none"
     )
+    properties["currency"]["description"] = (
+        "ISO 4217, default EUR: the guest's. min_price/max_price are in it, and display_* too."
+    )
     return {name: _on_the_wire(field) for name, field in properties.items()}
 
 
@@ -75,10 +79,18 @@ class SearchHitOut(BaseModel):
     country: str
     lat: float
     lng: float
-    price: Decimal
-    currency: str
+    price: Decimal = Field(description="The lowest fitting nightly price, in `currency`.")
+    currency: str = Field(description="ISO 4217: the hotel's, what it charges in.")
     rating: float
     amenities: list[str]
+    total_price: Decimal | None = Field(
+        description="With dates: the stay at that price (price x nights), in `currency`."
+    )
+    nights: int | None
+    display_currency: str = Field(description="The request's `currency` (default EUR).")
+    display_price: Decimal = Field(description=f"`price`. {APPROXIMATE}")
+    display_total_price: Decimal | None = Field(description=f"`total_price`. {APPROXIMATE}")
+    approximate: bool = Field(description="display_* are conversions: not what is charged.")
 
 
 class ClusterOut(BaseModel):
@@ -121,7 +133,10 @@ class SearchOut(BaseModel):
     response_model=SearchOut,
     openapi_extra={"parameters": _documented_query()},
     responses=error_responses(
-        (422, "`invalid_input`: a bad value, a half-given or inverted viewport."),
+        (
+            422,
+            "`invalid_input`: a bad value, a half-given or inverted viewport, an unknown `currency`.",
+        ),
         (503, "`unavailable`: the search engine cannot be reached."),
     ),
 )
