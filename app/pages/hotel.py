@@ -18,6 +18,12 @@ from app.components.forms import error_callout
 from app.components.layout import layout, listing_card
 from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
+from app.components.stay_policy import (
+    hotel_times_words,
+    own_hold_banner,
+    policy_callout,
+    policy_words,
+)
 from app.format import amenity_icon, amenity_label, money, nights_label, parse_date, parse_int
 from app.state import LOGIN_ROUTE, AuthState, call, context
 from app.stay import StayParams, StayVars
@@ -25,6 +31,7 @@ from backend.errors import Busy, NotFound, SoldOut, TrinityError
 from backend.services import booking, hotels
 from backend.services.booking import HoldRequest
 from backend.services.hotels import Stay
+from backend.stay_time import aware, earliest_today
 
 ROUTE = "/hotel/[hotel_id]"
 TITLE = "Hotel — Trinity"
@@ -47,6 +54,7 @@ class RoomRow:
     price: str = ""  # nightly, formatted
     total: str = ""  # for the chosen stay, formatted
     pending: bool = False
+    mine: bool = False  # the guest holds this room for the stay: Reserve resumes that hold
 
 
 @dataclass
@@ -60,6 +68,8 @@ class HotelInfo:
     lat: float = 0.0
     lng: float = 0.0
     currency: str = "EUR"
+    timezone: str = "UTC"
+    cancellation_policy: str = ""
     amenities: list[Amenity] = field(default_factory=list)
 
 
@@ -74,6 +84,12 @@ class HotelState(StayVars, rx.State):
     message: str = ""
     message_kind: str = ""  # "sold_out", "busy", "error"
     retry_room_id: int = 0
+    # The policy with its deadline for the stay, hotel times, and the guest's own live hold.
+    policy_text: str = ""
+    times_text: str = ""
+    own_hold_id: int = 0
+    own_hold_room: str = ""
+    own_hold_deadline: str = ""
 
     @rx.var
     def nights_text(self) -> str:
@@ -135,6 +151,8 @@ class HotelState(StayVars, rx.State):
             lat=h.lat,
             lng=h.lng,
             currency=h.currency,
+            timezone=h.timezone,
+            cancellation_policy=h.cancellation_policy,
             amenities=[Amenity(a, amenity_label(a), amenity_icon(a)) for a in h.amenities],
         )
         self.rooms = [
@@ -149,7 +167,28 @@ class HotelState(StayVars, rx.State):
             )
             for rt in view.room_types
         ]
+        self.policy_text = policy_words(h.cancellation_policy, stay.check_in, h.timezone)
+        self.times_text = hotel_times_words(h.timezone)
+        await self._find_own_hold()
         self.loaded = True
+
+    async def _find_own_hold(self) -> None:
+        """The guest's live hold of a room here for this stay, to resume instead of re-reserving."""
+        self.own_hold_id, self.own_hold_room, self.own_hold_deadline = 0, "", ""
+        user_id = (await self.get_state(AuthState)).user_id
+        stay = self._stay()
+        if not user_id:
+            return
+        holds = await call(
+            booking.live_holds, user_id, self.hotel.id, stay.check_in, stay.check_out
+        )
+        mine = {hold.room_type_id: hold for hold in holds}
+        for row in self.rooms:
+            row.mine = row.id in mine
+            if row.mine and not self.own_hold_id:
+                hold = mine[row.id]
+                self.own_hold_id, self.own_hold_room = hold.id or 0, row.name
+                self.own_hold_deadline = aware(hold.hold_expires_at).isoformat()
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -157,7 +196,7 @@ class HotelState(StayVars, rx.State):
         self.message = ""
         self.message_kind = ""
         self.retry_room_id = 0
-        today = context().clock().date()
+        today = earliest_today(context().clock())  # the hotel's own "today" is checked on load
         self.today = today.isoformat()
         self._set_stay(StayParams.from_query(self.router.url.query_parameters, today))
         await self._refresh()
@@ -175,7 +214,7 @@ class HotelState(StayVars, rx.State):
     @rx.event
     async def set_check_in(self, value: str) -> rx.event.EventSpec | None:
         day = parse_date(value)
-        if day is None or day < context().clock().date():
+        if day is None or day < earliest_today(context().clock()):
             return None
         return await self._change_stay(self._stay().with_check_in(day))
 
@@ -207,9 +246,10 @@ class HotelState(StayVars, rx.State):
         row = self._row(room_id)
         if row is None or row.pending:
             return
-        # Optimistic: show the room as taken before the server has answered.
+        # Optimistic: show the room as taken before the server has answered (unless it is the
+        # guest's own hold, which Reserve resumes).
         previous = row.available
-        row.available = max(0, previous - 1)
+        row.available = previous if row.mine else max(0, previous - 1)
         row.pending = True
         self.rooms = list(self.rooms)
         self.message = ""
@@ -361,7 +401,7 @@ def room_card(room: RoomRow) -> rx.Component:
             rx.button(
                 rx.cond(room.pending, "Reserving…", "Reserve"),
                 on_click=HotelState.reserve(room.id),
-                disabled=(room.available <= 0) | room.pending,
+                disabled=((room.available <= 0) & ~room.mine) | room.pending,
                 loading=room.pending,
                 size="3",
                 aria_label="Reserve " + room.name,
@@ -412,7 +452,19 @@ def rooms_section() -> rx.Component:
             variant="surface",
         ),
         rx.cond(HotelState.stay_error != "", error_callout(HotelState.stay_error)),
+        rx.cond(
+            HotelState.own_hold_id > 0,
+            own_hold_banner(
+                HotelState.own_hold_room,
+                HotelState.own_hold_deadline,
+                "/checkout/" + HotelState.own_hold_id.to_string(),
+            ),
+        ),
         reservation_message(),
+        rx.cond(
+            HotelState.policy_text != "",
+            policy_callout(HotelState.policy_text, HotelState.times_text, id="hotel-policy"),
+        ),
         rx.cond(
             HotelState.rooms.length() > 0,
             rx.flex(rx.foreach(HotelState.rooms, room_card), direction="column", spacing="3"),

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from backend.cancellation import percent, rule_for
 from backend.models import Booking, CancellationPolicy, User
 from backend.services.hotels import HotelView
+from backend.services.refund_quote import Quote
+from backend.stay_time import CHECK_IN_TIME, CHECK_OUT_TIME, DEFAULT_TIMEZONE
 
 # Ids are PostgreSQL INTEGER (serial) columns: none is larger, and a larger number is an error
 # in the query ("integer out of range") rather than a row not found; past 2^63 SQLite's driver
@@ -104,6 +107,7 @@ class BookingOut(BaseModel):
     check_out: date
     guests: int
     created_at: datetime
+    hold_extended: bool = Field(description="The hold's one 5-minute extension was used.")
 
 
 def booking_out(booking: Booking) -> BookingOut:
@@ -130,7 +134,11 @@ class HotelOut(BaseModel):
     amenities: list[str]
     description: str
     currency: str
+    timezone: str = Field(description="IANA zone of the hotel's clock, e.g. `Europe/Lisbon`.")
+    check_in_time: str = Field(description="Check-in from, `HH:MM` on the hotel's clock.")
+    check_out_time: str = Field(description="Check-out until, `HH:MM` on the hotel's clock.")
     cancellation_policy: str
+    cancellation_rule: str = Field(description="The policy as a rule, in words.")
     room_types: list[RoomTypeOut]
 
 
@@ -138,8 +146,33 @@ def hotel_out(view: HotelView) -> HotelOut:
     hotel = view.hotel
     return HotelOut(
         **hotel.model_dump(exclude={"updated_at"}, warnings=False),
+        check_in_time=CHECK_IN_TIME.strftime("%H:%M"),
+        check_out_time=CHECK_OUT_TIME.strftime("%H:%M"),
+        cancellation_rule=rule_for(hotel.cancellation_policy).summary(),
         room_types=[RoomTypeOut(**rt.__dict__) for rt in view.room_types],
     )
+
+
+class CancellationQuoteOut(BaseModel):
+    booking_id: int
+    status: str = Field(description="`held` or `confirmed`: the booking as it is now.")
+    policy: str = Field(description="`flexible`, `moderate` or `strict`.")
+    rule: str = Field(description="The policy as a rule, in words.")
+    timezone: str = Field(description="The hotel's IANA zone, in which the deadline is stated.")
+    free_until: datetime | None = Field(
+        description="Last moment of free cancellation (UTC); null when never free."
+    )
+    deadline_text: str = Field(description="The rule with its deadline on the hotel's clock.")
+    paid: Decimal = Field(description="What was paid and can be refunded from (0 for a hold).")
+    refund_percent: int
+    refund: Decimal = Field(description="What cancelling now refunds, exactly.")
+    currency: str
+    quoted_at: datetime
+
+
+def quote_out(quote: Quote) -> CancellationQuoteOut:
+    fields = {k: v for k, v in quote.__dict__.items() if k != "refund_share"}
+    return CancellationQuoteOut(**fields, refund_percent=percent(quote.refund_share))
 
 
 class RoomTypeIn(Strict):
@@ -167,6 +200,7 @@ class HotelIn(Strict):
     amenities: list[Amenity] = Field(default_factory=list, max_length=50)
     description: str = text("", max_length=5000)
     currency: str = text("EUR", min_length=3, max_length=3)
+    timezone: str = text(DEFAULT_TIMEZONE, min_length=1, max_length=64)  # IANA: the service checks
     cancellation_policy: CancellationPolicy = CancellationPolicy.FLEXIBLE
     room_types: list[RoomTypeIn] = Field(default_factory=list, max_length=20)
 
@@ -191,6 +225,7 @@ class HotelPatch(Strict):
     amenities: list[Amenity] = left_out(max_length=50)
     description: str = text(None, max_length=5000)
     currency: str = text(None, min_length=3, max_length=3)
+    timezone: str = text(None, min_length=1, max_length=64)
     cancellation_policy: CancellationPolicy = left_out()
     room_types: list[RoomTypeIn] = left_out(max_length=20)
 

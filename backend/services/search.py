@@ -25,6 +25,7 @@ from backend.errors import InvalidInput
 from backend.models import RoomInventory, RoomType
 from backend.search.port import BoundingBox, HotelDoc, PriceMatch, SearchQuery, Sort
 from backend.services.booking import validate_stay
+from backend.stay_time import earliest_today
 
 CANDIDATE_CAP = 1000  # the most candidates checked against the database per dated search
 MAX_LIMIT = 100
@@ -184,7 +185,9 @@ def to_query(request: SearchRequest, today: date) -> tuple[SearchQuery, Stay | N
 
 def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
     started = time.perf_counter()
-    query, stay = to_query(request, ctx.clock().date())
+    # Across hotels' zones: only a date already past everywhere is refused (each hold asks the
+    # hotel's own clock, backend/stay_time.py).
+    query, stay = to_query(request, earliest_today(ctx.clock()))
     if stay is None:
         result = ctx.search.search(query)
         hits = [_hit(doc, _money(doc.price_min)) for doc in result.hits]
