@@ -192,7 +192,7 @@ def cancel_button(trip: TripRow) -> rx.Component:
                 rx.cond(
                     trip.status == "held",
                     "The hold ends now and the room goes back on sale.",
-                    rx.text(
+                    rx.fragment(
                         trip.policy_text,
                         " ",
                         rx.text.strong(trip.refund_text, id="refund-quote-" + trip.id.to_string()),
