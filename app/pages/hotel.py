@@ -196,8 +196,9 @@ class HotelState(StayVars, rx.State):
         self.message = ""
         self.message_kind = ""
         self.retry_room_id = 0
-        today = earliest_today(context().clock())  # the hotel's own "today" is checked on load
-        self.today = today.isoformat()
+        today = context().clock().date()  # the default stay counts from here
+        # The date picker allows the earliest "today" anywhere; the hotel's own clock decides.
+        self.today = earliest_today(context().clock()).isoformat()
         self._set_stay(StayParams.from_query(self.router.url.query_parameters, today))
         await self._refresh()
         if self.not_found:
