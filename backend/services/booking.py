@@ -92,18 +92,21 @@ def _hold(ctx: Context, request: HoldRequest, room: _Room) -> Hold:
     stay = nights(request.check_in, request.check_out)
     keys = [room_night_key(request.room_type_id, night) for night in stay]
     waited_ms: float | None = None
+    room.resume_if_held()
+    past_first_read = False
     try:
-        room.resume_if_held()
         # A night already full stays full: losers of a hot room neither queue for its lock nor
         # keep waiting once a re-read finds it full. Only an optimization: the conditional upsert
         # under the lock still decides.
         room.fail_if_full()
+        past_first_read = True
         with ctx.locks.hold_all(keys, give_up=lambda: _room(ctx, request).stop_waiting()) as (
             waited_ms
         ):
             booking = _reserve_and_hold(ctx, request, room, stay)
     except (SoldOut, Busy) as conflict:
-        _room(ctx, request).resume_if_held()  # the guest's own hold took the last room
+        if past_first_read:  # the guest's own hold, made meanwhile, may have taken the last room
+            _room(ctx, request).resume_if_held()
         _count(ctx, conflict.code, waited_ms)
         raise
     _count(ctx, "held", waited_ms)
