@@ -55,6 +55,12 @@ class NotCancellable(TrinityError):
     code = "not_cancellable"
 
 
+class NotExtendable(TrinityError):
+    """The hold is not live any more, or was extended once already."""
+
+    code = "not_extendable"
+
+
 class NotPayable(TrinityError):
     """The booking is not a live hold (expired, cancelled, or already has an order)."""
 

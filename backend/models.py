@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -40,9 +41,10 @@ class BookingStatus(StrEnum):
 
 
 class CancellationPolicy(StrEnum):
-    FLEXIBLE = "flexible"  # full refund
-    MODERATE = "moderate"  # half refund
-    STRICT = "strict"  # no refund
+    # The rules a guest reads (deadlines, refund shares) live in backend/cancellation.py.
+    FLEXIBLE = "flexible"
+    MODERATE = "moderate"
+    STRICT = "strict"
 
 
 class User(SQLModel, table=True):
@@ -69,6 +71,8 @@ class Hotel(SQLModel, table=True):
     amenities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = ""
     currency: str = Field(default="EUR", max_length=3)
+    # IANA zone of the hotel's clock: its "today", check-in times and deadlines (0005_stay_time).
+    timezone: str = Field(default="UTC", max_length=64)
     cancellation_policy: CancellationPolicy = Field(
         default=CancellationPolicy.FLEXIBLE,
         sa_type=String(20),  # type: ignore[call-overload]
@@ -118,6 +122,18 @@ class Booking(SQLModel, table=True):
     __table_args__ = (
         Index("ix_bookings_user_created", "user_id", "created_at"),
         Index("ix_bookings_status_expiry", "status", "hold_expires_at"),
+        # One held booking per guest, room type and dates: a second hold resumes the first
+        # (backend/services/booking.py); the fence if the room-night locks ever fail.
+        Index(
+            "uq_bookings_one_hold",
+            "user_id",
+            "room_type_id",
+            "check_in",
+            "check_out",
+            unique=True,
+            sqlite_where=text("status = 'held'"),
+            postgresql_where=text("status = 'held'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,6 +148,7 @@ class Booking(SQLModel, table=True):
         sa_type=String(20),  # type: ignore[call-overload]
     )
     hold_expires_at: datetime
+    hold_extended: bool = False  # a hold may be extended once (0005_stay_time)
     total_price: Decimal = Field(max_digits=12, decimal_places=2)
     currency: str = Field(max_length=3)
     created_at: datetime = Field(default_factory=utcnow)

@@ -53,6 +53,7 @@ class City:
     lng: float
     population: int
     currency: str
+    timezone: str = "UTC"  # IANA, from the city data
 
 
 def load_cities(limit: int = 3000) -> list[City]:
@@ -67,6 +68,7 @@ def load_cities(limit: int = 3000) -> list[City]:
             float(c["longitude"]),
             int(c["population"]),
             currencies.get(c["countrycode"], "USD"),
+            c.get("timezone") or "UTC",
         )
         for c in cities
     ]
@@ -134,6 +136,7 @@ def _hotel_and_rooms(
             f"A {stars}-star stay in {city.name} with {', '.join(a.replace('_', ' ') for a in amenities[:3])}."
         ),
         "currency": city.currency,
+        "timezone": city.timezone,
         "cancellation_policy": rng.choice(list(CancellationPolicy)).value,
         "updated_at": utcnow(),
     }

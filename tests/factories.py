@@ -51,3 +51,13 @@ def stay(days_ahead: int = 10, nights: int = 2) -> tuple[date, date]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def booking_body(room_type_id: int, check_in: date, check_out: date, guests: int = 2) -> dict:
+    """A POST /api/bookings body."""
+    return {
+        "room_type_id": room_type_id,
+        "check_in": check_in.isoformat(),
+        "check_out": check_out.isoformat(),
+        "guests": guests,
+    }

@@ -21,6 +21,7 @@ from app.components.forms import error_callout, field_label
 from app.components.layout import layout
 from app.components.not_found import booking_not_found
 from app.components.saga_timeline import TimelineEntry, saga_timeline, timeline_entries
+from app.components.stay_policy import policy_callout
 from app.format import parse_int, shown
 from app.guest_currency import CurrencyState
 from app.live import feed, next_change
@@ -58,6 +59,8 @@ class CheckoutState(rx.State):
     booking_status: str = ""
     hold_deadline: str = ""  # ISO 8601 UTC, for the countdown
     hold_expired: bool = False
+    hold_extended: bool = False  # the one 5-minute extension is used
+    extend_error: str = ""
     paying: bool = False
     card_error: str = ""
     order_id: int = 0
@@ -110,6 +113,7 @@ class CheckoutState(rx.State):
         if deadline.tzinfo is None:
             deadline = deadline.replace(tzinfo=UTC)
         self.hold_deadline = deadline.isoformat()
+        self.hold_extended = found.hold_extended
         self.hold_expired = found.status == BookingStatus.HELD and deadline <= datetime.now(UTC)
         if found.status == BookingStatus.CONFIRMED and not self.map_html:
             self.map_html = await hotel_map_for(found.hotel_id)
@@ -169,6 +173,20 @@ class CheckoutState(rx.State):
         self._show_order(await call(checkout.get_order, user_id, self.order_id))
         self.paying = False
         yield CheckoutState.watch_order
+
+    @rx.event
+    async def extend(self) -> None:
+        """Five more minutes on the hold, once."""
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        if not user_id or not self.trip.id:
+            return
+        try:
+            await call(booking.extend_hold, user_id, self.trip.id)
+            self.extend_error = ""
+        except TrinityError as error:
+            self.extend_error = error.message
+        await self._read_booking(user_id, self.trip.id)
 
     @rx.event
     async def hold_ran_out(self) -> None:
@@ -235,6 +253,7 @@ def summary_card() -> rx.Component:
             ),
             rx.text(trip.room_name, " · ", trip.guests, " guests · ", trip.city, size="2"),
             rx.text(trip.dates, size="2", color_scheme="gray"),
+            policy_callout(trip.policy_text, trip.times_text, id="checkout-policy"),
             rx.separator(size="4"),
             rx.hstack(
                 rx.text("Total", weight="medium"),
@@ -275,6 +294,22 @@ def hold_timer() -> rx.Component:
                     )
                 ),
                 ". Pay before the hold runs out.",
+            ),
+            rx.callout.text(CheckoutState.trip.note, size="1", id="hold-until"),
+            rx.cond(
+                ~CheckoutState.hold_extended & ~CheckoutState.hold_expired,
+                rx.button(
+                    "5 more minutes",
+                    on_click=CheckoutState.extend,
+                    size="1",
+                    variant="soft",
+                    width="fit-content",
+                    id="extend-hold",
+                ),
+            ),
+            rx.cond(
+                CheckoutState.extend_error != "",
+                rx.callout.text(CheckoutState.extend_error, size="1", color_scheme="red"),
             ),
             color_scheme=rx.cond(CheckoutState.hold_expired, "red", "amber"),
             width="100%",

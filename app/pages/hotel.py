@@ -18,6 +18,12 @@ from app.components.forms import error_callout
 from app.components.layout import layout, listing_card
 from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
+from app.components.stay_policy import (
+    hotel_times_words,
+    own_hold_banner,
+    policy_callout,
+    policy_words,
+)
 from app.format import (
     amenity_icon,
     amenity_label,
@@ -34,6 +40,7 @@ from backend.errors import Busy, NotFound, SoldOut, TrinityError
 from backend.services import booking, hotels
 from backend.services.booking import HoldRequest
 from backend.services.hotels import Stay
+from backend.stay_time import aware, earliest_today
 
 ROUTE = "/hotel/[hotel_id]"
 TITLE = "Hotel — Trinity"
@@ -57,6 +64,7 @@ class RoomRow:
     total: str = ""  # for the chosen stay, the same way
     price_shown: str = ""  # nightly, in the guest's currency only (the map marker)
     pending: bool = False
+    mine: bool = False  # the guest holds this room for the stay: Reserve resumes that hold
 
 
 @dataclass
@@ -70,6 +78,8 @@ class HotelInfo:
     lat: float = 0.0
     lng: float = 0.0
     currency: str = "EUR"
+    timezone: str = "UTC"
+    cancellation_policy: str = ""
     amenities: list[Amenity] = field(default_factory=list)
 
 
@@ -85,6 +95,12 @@ class HotelState(StayVars, rx.State):
     message_kind: str = ""  # "sold_out", "busy", "error"
     retry_room_id: int = 0
     guest_currency: str = "EUR"  # the one prices were last formatted in
+    # The policy with its deadline for the stay, hotel times, and the guest's own live hold.
+    policy_text: str = ""
+    times_text: str = ""
+    own_hold_id: int = 0
+    own_hold_room: str = ""
+    own_hold_deadline: str = ""
 
     @rx.var
     def nights_text(self) -> str:
@@ -149,6 +165,8 @@ class HotelState(StayVars, rx.State):
             lat=h.lat,
             lng=h.lng,
             currency=h.currency,
+            timezone=h.timezone,
+            cancellation_policy=h.cancellation_policy,
             amenities=[Amenity(a, amenity_label(a), amenity_icon(a)) for a in h.amenities],
         )
         self.rooms = [
@@ -164,7 +182,28 @@ class HotelState(StayVars, rx.State):
             )
             for rt in view.room_types
         ]
+        self.policy_text = policy_words(h.cancellation_policy, stay.check_in, h.timezone)
+        self.times_text = hotel_times_words(h.timezone)
+        await self._find_own_hold()
         self.loaded = True
+
+    async def _find_own_hold(self) -> None:
+        """The guest's live hold of a room here for this stay, to resume instead of re-reserving."""
+        self.own_hold_id, self.own_hold_room, self.own_hold_deadline = 0, "", ""
+        user_id = (await self.get_state(AuthState)).user_id
+        stay = self._stay()
+        if not user_id:
+            return
+        holds = await call(
+            booking.live_holds, user_id, self.hotel.id, stay.check_in, stay.check_out
+        )
+        mine = {hold.room_type_id: hold for hold in holds}
+        for row in self.rooms:
+            row.mine = row.id in mine
+            if row.mine and not self.own_hold_id:
+                hold = mine[row.id]
+                self.own_hold_id, self.own_hold_room = hold.id or 0, row.name
+                self.own_hold_deadline = aware(hold.hold_expires_at).isoformat()
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -172,8 +211,9 @@ class HotelState(StayVars, rx.State):
         self.message = ""
         self.message_kind = ""
         self.retry_room_id = 0
-        today = context().clock().date()
-        self.today = today.isoformat()
+        today = context().clock().date()  # the default stay counts from here
+        # The date picker allows the earliest "today" anywhere; the hotel's own clock decides.
+        self.today = earliest_today(context().clock()).isoformat()
         self._set_stay(StayParams.from_query(self.router.url.query_parameters, today))
         await self._refresh()
         if self.not_found:
@@ -190,7 +230,7 @@ class HotelState(StayVars, rx.State):
     @rx.event
     async def set_check_in(self, value: str) -> rx.event.EventSpec | None:
         day = parse_date(value)
-        if day is None or day < context().clock().date():
+        if day is None or day < earliest_today(context().clock()):
             return None
         return await self._change_stay(self._stay().with_check_in(day))
 
@@ -222,9 +262,10 @@ class HotelState(StayVars, rx.State):
         row = self._row(room_id)
         if row is None or row.pending:
             return
-        # Optimistic: show the room as taken before the server has answered.
+        # Optimistic: show the room as taken before the server has answered (unless it is the
+        # guest's own hold, which Reserve resumes).
         previous = row.available
-        row.available = max(0, previous - 1)
+        row.available = previous if row.mine else max(0, previous - 1)
         row.pending = True
         self.rooms = list(self.rooms)
         self.message = ""
@@ -376,7 +417,7 @@ def room_card(room: RoomRow) -> rx.Component:
             rx.button(
                 rx.cond(room.pending, "Reserving…", "Reserve"),
                 on_click=HotelState.reserve(room.id),
-                disabled=(room.available <= 0) | room.pending,
+                disabled=((room.available <= 0) & ~room.mine) | room.pending,
                 loading=room.pending,
                 size="3",
                 aria_label="Reserve " + room.name,
@@ -427,7 +468,19 @@ def rooms_section() -> rx.Component:
             variant="surface",
         ),
         rx.cond(HotelState.stay_error != "", error_callout(HotelState.stay_error)),
+        rx.cond(
+            HotelState.own_hold_id > 0,
+            own_hold_banner(
+                HotelState.own_hold_room,
+                HotelState.own_hold_deadline,
+                "/checkout/" + HotelState.own_hold_id.to_string(),
+            ),
+        ),
         reservation_message(),
+        rx.cond(
+            HotelState.policy_text != "",
+            policy_callout(HotelState.policy_text, HotelState.times_text, id="hotel-policy"),
+        ),
         rx.cond(
             HotelState.rooms.length() > 0,
             rx.flex(rx.foreach(HotelState.rooms, room_card), direction="column", spacing="3"),

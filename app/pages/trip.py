@@ -74,6 +74,7 @@ def trip_view() -> rx.Component:
                 detail("Dates", trip.dates),
                 detail("Guests", trip.guests.to_string()),
                 detail("Total", trip.total),
+                detail("Cancellation", trip.policy_text),
             ),
             rx.cond(trip.note != "", rx.text(trip.note, color=rx.color("amber", 11))),
             rx.cond(

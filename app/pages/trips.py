@@ -8,11 +8,14 @@ from dataclasses import dataclass
 import reflex as rx
 
 from app.components.layout import layout, listing_card
-from app.format import long_date, money, nights_label, short_datetime
+from app.components.stay_policy import held_until_words, hotel_times_words, policy_words
+from app.format import long_date, money, nights_label
 from app.state import AuthState, call
+from backend.cancellation import percent
 from backend.errors import NotFound, TrinityError
 from backend.models import Booking, BookingStatus
-from backend.services import booking, hotels
+from backend.services import booking, hotels, refund_quote
+from backend.stay_time import DEFAULT_TIMEZONE, aware
 
 ROUTE = "/trips"
 TITLE = "My trips — Trinity"
@@ -44,31 +47,32 @@ class TripRow:
     status: str = ""
     status_label: str = ""
     status_color: str = "gray"
-    note: str = ""  # e.g. "Held until 12 Dec 2026, 16:42 UTC"
+    note: str = ""  # e.g. "Held for you until 12 Dec 2026, 16:42 (Europe/Lisbon)"
     cancellable: bool = False
+    policy_text: str = ""  # the hotel's rule with its deadline for this stay, on its clock
+    refund_text: str = ""  # what cancelling now refunds (the quote), for the cancel dialog
+    times_text: str = ""  # check-in and check-out on the hotel's clock
 
 
 async def trip_rows(bookings: list[Booking]) -> list[TripRow]:
     """Join each booking with its hotel and room type names (one lookup per hotel)."""
-    names: dict[int, tuple[str, str, dict[int, str]]] = {}
+    names: dict[int, tuple[str, str, dict[int, str], str, str]] = {}
     for hotel_id in {b.hotel_id for b in bookings}:
         try:
             view = await call(hotels.get_hotel, hotel_id)
-            names[hotel_id] = (
-                view.hotel.name,
-                view.hotel.city,
-                {rt.id: rt.name for rt in view.room_types},
-            )
+            h = view.hotel
+            rooms = {rt.id: rt.name for rt in view.room_types}
+            names[hotel_id] = (h.name, h.city, rooms, h.timezone, h.cancellation_policy)
         except NotFound:
-            names[hotel_id] = ("A hotel no longer listed", "", {})
+            names[hotel_id] = ("A hotel no longer listed", "", {}, DEFAULT_TIMEZONE, "strict")
     rows = []
     for b in bookings:
-        hotel_name, city, room_names = names[b.hotel_id]
+        hotel_name, city, room_names, timezone, policy = names[b.hotel_id]
         status = BookingStatus(b.status)
         nights = (b.check_out - b.check_in).days
         note = ""
         if status is BookingStatus.HELD:
-            note = f"Held for you until {short_datetime(b.hold_expires_at)}"
+            note = held_until_words(aware(b.hold_expires_at), timezone)
         rows.append(
             TripRow(
                 id=b.id or 0,
@@ -84,9 +88,24 @@ async def trip_rows(bookings: list[Booking]) -> list[TripRow]:
                 status_color=STATUS_COLORS[status],
                 note=note,
                 cancellable=status in (BookingStatus.HELD, BookingStatus.CONFIRMED),
+                policy_text=policy_words(policy, b.check_in, timezone),
+                times_text=hotel_times_words(timezone),
+                refund_text=await _refund_words(b),
             )
         )
     return rows
+
+
+async def _refund_words(b: Booking) -> str:
+    if b.status != BookingStatus.CONFIRMED:
+        return ""
+    try:
+        quote = await call(refund_quote.quote_cancellation, b.user_id, b.id or 0)
+    except TrinityError:
+        return ""
+    if quote.refund > 0:
+        return f"Cancelling now refunds {money(quote.refund, quote.currency)} ({percent(quote.refund_share)}%)."
+    return "Cancelling now refunds nothing under this hotel's policy."
 
 
 class TripsState(rx.State):
@@ -109,6 +128,19 @@ class TripsState(rx.State):
         await self._reload(user_id)
         self.loaded = True
         return None
+
+    @rx.event
+    async def requote(self, booking_id: int, is_open: bool) -> None:
+        """The dialog opened: the quote again, as the moment may have crossed a deadline."""
+        if not is_open:
+            return
+        session = await self.get_state(AuthState)
+        user_id = await session.resolve()
+        for row in self.trips:
+            if row.id == booking_id and user_id:
+                found = await call(booking.get_booking, user_id, booking_id)
+                row.refund_text = await _refund_words(found)
+        self.trips = list(self.trips)
 
     @rx.event
     async def cancel(self, booking_id: int) -> AsyncIterator[rx.event.EventSpec | None]:
@@ -160,7 +192,11 @@ def cancel_button(trip: TripRow) -> rx.Component:
                 rx.cond(
                     trip.status == "held",
                     "The hold ends now and the room goes back on sale.",
-                    "Your booking is cancelled and refunded according to the hotel's policy.",
+                    rx.fragment(
+                        trip.policy_text,
+                        " ",
+                        rx.text.strong(trip.refund_text, id="refund-quote-" + trip.id.to_string()),
+                    ),
                 )
             ),
             rx.flex(
@@ -175,6 +211,7 @@ def cancel_button(trip: TripRow) -> rx.Component:
                 margin_top="1rem",
             ),
         ),
+        on_open_change=lambda is_open: TripsState.requote(trip.id, is_open),
     )
 
 

@@ -31,6 +31,7 @@ STATUS_BY_ERROR: dict[type[errors.TrinityError], int] = {
     errors.SoldOut: 409,
     errors.Busy: 409,
     errors.NotCancellable: 409,
+    errors.NotExtendable: 409,
     errors.NotPayable: 409,
     errors.RoomTypeInUse: 409,
     errors.Unavailable: 503,

@@ -20,15 +20,18 @@ def answer_once(
     scope: str,
     key: str | None,
     body: BaseModel,
-    success_status: int,
-    action: Callable[[], BaseModel],
+    action: Callable[[], BaseModel | tuple[int, BaseModel]],
+    success_status: int = 200,
 ) -> JSONResponse:
+    """`action` answers a body (sent with `success_status`) or a (status, body) pair."""
+
     def run() -> idempotency.Response:
         try:
             result = action()
         except TrinityError as error:
             return status_of(error), error_body(error.code, error.message)
-        return success_status, result.model_dump(mode="json")
+        status, answer = result if isinstance(result, tuple) else (success_status, result)
+        return status, answer.model_dump(mode="json")
 
     if key is None:
         status, payload = run()

@@ -9,9 +9,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from backend.cancellation import percent, rule_for
 from backend.currency import DEFAULT_CURRENCY, convert
 from backend.models import Booking, CancellationPolicy, User
 from backend.services.hotels import HotelView, RoomTypeView
+from backend.services.refund_quote import Quote
+from backend.stay_time import CHECK_IN_TIME, CHECK_OUT_TIME, DEFAULT_TIMEZONE
 
 # Ids are PostgreSQL INTEGER (serial) columns: none is larger, and a larger number is an error
 # in the query ("integer out of range") rather than a row not found; past 2^63 SQLite's driver
@@ -105,6 +108,7 @@ class BookingOut(BaseModel):
     check_out: date
     guests: int
     created_at: datetime
+    hold_extended: bool = Field(description="The hold's one 5-minute extension was used.")
 
 
 def booking_out(booking: Booking) -> BookingOut:
@@ -142,7 +146,11 @@ class HotelOut(BaseModel):
     amenities: list[str]
     description: str
     currency: str = Field(description="ISO 4217: what the hotel charges in.")
+    timezone: str = Field(description="IANA zone of the hotel's clock, e.g. `Europe/Lisbon`.")
+    check_in_time: str = Field(description="Check-in from, `HH:MM` on the hotel's clock.")
+    check_out_time: str = Field(description="Check-out until, `HH:MM` on the hotel's clock.")
     cancellation_policy: str
+    cancellation_rule: str = Field(description="The policy as a rule, in words.")
     room_types: list[RoomTypeOut]
     nights: int | None = Field(None, description="With dates: the stay's nights.")
     display_currency: str = Field(description="The guest's currency, of every display_* amount.")
@@ -156,6 +164,9 @@ def hotel_out(
     hotel = view.hotel
     return HotelOut(
         **hotel.model_dump(exclude={"updated_at"}, warnings=False),
+        check_in_time=CHECK_IN_TIME.strftime("%H:%M"),
+        check_out_time=CHECK_OUT_TIME.strftime("%H:%M"),
+        cancellation_rule=rule_for(hotel.cancellation_policy).summary(),
         room_types=[_room_type_out(rt, hotel.currency, shown, nights) for rt in view.room_types],
         nights=nights,
         display_currency=shown,
@@ -171,6 +182,28 @@ def _room_type_out(rt: RoomTypeView, own: str, shown: str, nights: int | None) -
         display_price=convert(rt.price, own, shown),
         display_total_price=None if total is None else convert(total, own, shown),
     )
+
+
+class CancellationQuoteOut(BaseModel):
+    booking_id: int
+    status: str = Field(description="`held` or `confirmed`: the booking as it is now.")
+    policy: str = Field(description="`flexible`, `moderate` or `strict`.")
+    rule: str = Field(description="The policy as a rule, in words.")
+    timezone: str = Field(description="The hotel's IANA zone, in which the deadline is stated.")
+    free_until: datetime | None = Field(
+        description="Last moment of free cancellation (UTC); null when never free."
+    )
+    deadline_text: str = Field(description="The rule with its deadline on the hotel's clock.")
+    paid: Decimal = Field(description="What was paid and can be refunded from (0 for a hold).")
+    refund_percent: int
+    refund: Decimal = Field(description="What cancelling now refunds, exactly.")
+    currency: str
+    quoted_at: datetime
+
+
+def quote_out(quote: Quote) -> CancellationQuoteOut:
+    fields = {k: v for k, v in quote.__dict__.items() if k != "refund_share"}
+    return CancellationQuoteOut(**fields, refund_percent=percent(quote.refund_share))
 
 
 class RoomTypeIn(Strict):
@@ -198,6 +231,7 @@ class HotelIn(Strict):
     amenities: list[Amenity] = Field(default_factory=list, max_length=50)
     description: str = text("", max_length=5000)
     currency: str = text("EUR", min_length=3, max_length=3)
+    timezone: str = text(DEFAULT_TIMEZONE, min_length=1, max_length=64)  # IANA: the service checks
     cancellation_policy: CancellationPolicy = CancellationPolicy.FLEXIBLE
     room_types: list[RoomTypeIn] = Field(default_factory=list, max_length=20)
 
@@ -222,6 +256,7 @@ class HotelPatch(Strict):
     amenities: list[Amenity] = left_out(max_length=50)
     description: str = text(None, max_length=5000)
     currency: str = text(None, min_length=3, max_length=3)
+    timezone: str = text(None, min_length=1, max_length=64)
     cancellation_policy: CancellationPolicy = left_out()
     room_types: list[RoomTypeIn] = left_out(max_length=20)
 

@@ -87,6 +87,10 @@ class ConfirmedBookingCancelled(Event):
     booking_id: int
     user_id: int
     cancellation_policy: str | None = None
+    # The share of the order refunded, decided when the guest cancelled (the quote's); absent in
+    # messages from before policies had deadlines: the saga then applies the rule itself.
+    refund_share: Decimal | None = None
+    cancelled_at: datetime | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

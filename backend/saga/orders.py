@@ -3,8 +3,8 @@
 PaymentSucceeded -> paid; PaymentFailed -> failed and the hold released; InventoryReserved ->
 confirmed; InventoryFailed -> RefundRequested (compensation); RefundIssued -> refunded. An
 inventory outcome that overtook PaymentSucceeded records the payment from the charge it carries. A
-ConfirmedBookingCancelled asks for a refund per the hotel's cancellation policy (the order stays
-confirmed and records the refunded amount). Messages that overtook the one they depend on raise
+ConfirmedBookingCancelled asks for a refund of the share the guest was quoted when cancelling
+(backend/cancellation.py's rule; the order stays confirmed and records the refunded amount). Messages that overtook the one they depend on raise
 OutOfOrder and are retried.
 
 Orders are read and written through the unit of work's order store (backend/ports.py): `claim`
@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import select
 
+from backend import cancellation
 from backend.context import Context
 from backend.inventory import nights
 from backend.models import (
@@ -51,14 +52,9 @@ from backend.saga.events import (
 )
 from backend.saga.order_state import is_terminal, timeline_entry, transition
 from backend.saga.payments import record_charge
+from backend.stay_time import DEFAULT_TIMEZONE
 from backend.unit_of_work import UnitOfWork
 
-REFUND_SHARE = {
-    CancellationPolicy.FLEXIBLE: Decimal("1"),
-    CancellationPolicy.MODERATE: Decimal("0.5"),
-    CancellationPolicy.STRICT: Decimal("0"),
-}
-CENT = Decimal("0.01")
 log = logging.getLogger("trinity.saga")
 _BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
 _CANCEL_HOLD = (
@@ -153,9 +149,14 @@ def refund_cancelled_booking(ctx: Context, consumer: str, message: dict[str, Any
         if order is None or order.status != OrderStatus.CONFIRMED:
             return  # nothing was paid for this booking
         policy = _policy(uow, event)
-        amount = (order.amount * REFUND_SHARE[policy]).quantize(CENT)
-        share = int(REFUND_SHARE[policy] * 100)
-        detail = f"Booking cancelled under the {policy} policy: {share}% refundable."
+        share = event.refund_share
+        if share is None:
+            share = _share_at(uow, event, policy, event.cancelled_at or ctx.clock())
+        amount = cancellation.refund_amount(order.amount, share)
+        detail = (
+            f"Booking cancelled under the {policy} policy: {cancellation.percent(share)}% "
+            f"refundable ({amount} {order.currency})."
+        )
         uow.orders.append(timeline_entry(order, "BookingCancelled", ctx.clock(), detail))
         if amount > 0:
             _request_refund(uow, order, amount, "cancellation")
@@ -279,6 +280,17 @@ def _release_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> None:
     if cancelled is None:
         return  # expired or cancelled already: its rooms are free
     uow.nights.release(cancelled.room_type_id, nights(cancelled.check_in, cancelled.check_out))
+
+
+def _share_at(
+    uow: UnitOfWork, event: ConfirmedBookingCancelled, policy: CancellationPolicy, at: datetime
+) -> Decimal:
+    booking = uow.session.get(Booking, event.booking_id)
+    if booking is None:
+        return Decimal("0")
+    hotel = uow.session.get(Hotel, booking.hotel_id)
+    timezone = hotel.timezone if hotel else DEFAULT_TIMEZONE
+    return cancellation.refund_share(cancellation.RULES[policy], booking.check_in, timezone, at)
 
 
 def _policy(uow: UnitOfWork, event: ConfirmedBookingCancelled) -> CancellationPolicy:

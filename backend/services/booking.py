@@ -19,15 +19,18 @@ from sqlmodel import Session, col, select
 
 from backend.context import Context
 from backend.db import autocommit, transaction
-from backend.errors import Busy, InvalidInput, NotCancellable, NotFound, SoldOut
+from backend.errors import Busy, InvalidInput, NotExtendable, NotFound, SoldOut
 from backend.inventory import nights
 from backend.locks import room_night_key
 from backend.logs import bind
 from backend.metrics import MetricsBatch
 from backend.models import Booking, BookingStatus, Hotel, OutboxMessage, RoomInventory, RoomType
+from backend.services import refund_quote
+from backend.stay_time import aware, local_today
 from backend.unit_of_work import UnitOfWork
 
 MAX_NIGHTS = 30
+HOLD_EXTENSION = timedelta(minutes=5)  # once per hold (extend_hold)
 log = logging.getLogger("trinity.booking")
 
 
@@ -40,39 +43,76 @@ class HoldRequest:
     guests: int
 
 
-def validate_stay(check_in: date, check_out: date, today: date) -> None:
+def validate_stay(check_in: date, check_out: date, today: date | None) -> None:
+    """The stay's shape; with `today` (the hotel's date: backend/stay_time.py), not in the past."""
     if check_out <= check_in:
         raise InvalidInput("check_out must be after check_in.")
-    if check_in < today:
+    if today is not None and check_in < today:
         raise InvalidInput("check_in cannot be in the past.")
     if (check_out - check_in).days > MAX_NIGHTS:
         raise InvalidInput(f"A stay can last at most {MAX_NIGHTS} nights.")
 
 
+@dataclass(frozen=True)
+class Hold:
+    booking: Booking
+    resumed: bool  # the guest's live hold of the same stay, returned instead of a second one
+
+
+class _Resume(Exception):
+    """The guest holds this stay already: stop and hand back that hold."""
+
+    def __init__(self, booking_id: int) -> None:
+        self.booking_id = booking_id
+
+
 def hold_room(ctx: Context, request: HoldRequest) -> Booking:
-    validate_stay(request.check_in, request.check_out, ctx.clock().date())
+    return hold_or_resume(ctx, request).booking
+
+
+def hold_or_resume(ctx: Context, request: HoldRequest) -> Hold:
+    """A new hold, or the guest's live hold of the same room type and dates (no second room).
+
+    Resuming is race-safe: holds of one stay take the same room-night locks, a waiter re-reads
+    and finds the winner's hold, and the unique index on live holds fences a lock that expired.
+    """
+    validate_stay(request.check_in, request.check_out, None)
     room = _room(ctx, request)
+    validate_stay(request.check_in, request.check_out, local_today(room.timezone, ctx.clock()))
     if not 1 <= request.guests <= room.capacity:
         raise InvalidInput(f"This room sleeps 1 to {room.capacity} guests.")
+    try:
+        return _hold(ctx, request, room)
+    except _Resume as found:
+        _count(ctx, "resumed", None)
+        return Hold(_read_booking(ctx, found.booking_id), resumed=True)
+
+
+def _hold(ctx: Context, request: HoldRequest, room: _Room) -> Hold:
     stay = nights(request.check_in, request.check_out)
     keys = [room_night_key(request.room_type_id, night) for night in stay]
     waited_ms: float | None = None
+    room.resume_if_held()
+    past_first_read = False
     try:
         # A night already full stays full: losers of a hot room neither queue for its lock nor
         # keep waiting once a re-read finds it full. Only an optimization: the conditional upsert
         # under the lock still decides.
         room.fail_if_full()
-        with ctx.locks.hold_all(
-            keys, give_up=lambda: _room(ctx, request).fail_if_full()
-        ) as waited_ms:
+        past_first_read = True
+        with ctx.locks.hold_all(keys, give_up=lambda: _room(ctx, request).stop_waiting()) as (
+            waited_ms
+        ):
             booking = _reserve_and_hold(ctx, request, room, stay)
     except (SoldOut, Busy) as conflict:
+        if past_first_read:  # the guest's own hold, made meanwhile, may have taken the last room
+            _room(ctx, request).resume_if_held()
         _count(ctx, conflict.code, waited_ms)
         raise
     _count(ctx, "held", waited_ms)
     with bind(booking_id=booking.id, user_id=request.user_id):
         log.info("held room type %s for %d nights", request.room_type_id, len(stay))
-    return booking
+    return Hold(booking, resumed=False)
 
 
 @dataclass(frozen=True)
@@ -85,11 +125,21 @@ class _Room:
     price: Decimal
     hotel_id: int
     currency: str
+    timezone: str
     busiest_night_reserved: int
+    own_live_hold: int | None  # the guest's live hold of exactly this stay
 
     def fail_if_full(self) -> None:
         if self.busiest_night_reserved >= self.rooms:
             raise SoldOut(f"No {self.name} is left for these dates.")
+
+    def resume_if_held(self) -> None:
+        if self.own_live_hold is not None:
+            raise _Resume(self.own_live_hold)
+
+    def stop_waiting(self) -> None:
+        self.resume_if_held()
+        self.fail_if_full()
 
 
 def _room_query() -> Select[Any]:
@@ -100,9 +150,21 @@ def _room_query() -> Select[Any]:
         .where(col(RoomInventory.night) < bindparam("check_out"))
         .scalar_subquery()
     )
+    own = (
+        select(col(Booking.id))
+        .where(col(Booking.user_id) == bindparam("user_id"))
+        .where(col(Booking.room_type_id) == col(RoomType.id))
+        .where(col(Booking.check_in) == bindparam("check_in"))
+        .where(col(Booking.check_out) == bindparam("check_out"))
+        .where(col(Booking.status) == str(BookingStatus.HELD))
+        .where(col(Booking.hold_expires_at) > bindparam("now"))
+        .limit(1)
+        .scalar_subquery()
+    )
     columns: tuple[Any, ...] = (RoomType.name, RoomType.capacity, RoomType.rooms, RoomType.price)
+    hotel: tuple[Any, ...] = (Hotel.id, Hotel.currency, Hotel.timezone)
     return (
-        select(*columns, Hotel.id, Hotel.currency, busiest)  # type: ignore[call-overload]
+        select(*columns, *hotel, busiest, own)  # type: ignore[call-overload]
         .join(Hotel, col(Hotel.id) == col(RoomType.hotel_id))
         .where(RoomType.id == bindparam("room_type_id"))
     )
@@ -118,6 +180,8 @@ def _room(ctx: Context, request: HoldRequest) -> _Room:
         "room_type_id": request.room_type_id,
         "check_in": request.check_in,
         "check_out": request.check_out,
+        "user_id": request.user_id,
+        "now": ctx.clock(),
     }
     with autocommit(ctx.engine) as connection:
         row = connection.execute(_ROOM, params).first()
@@ -147,7 +211,11 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
     try:
         placed = ctx.holds.place(values, stay, room.rooms, _event("BookingHeld", booking))
     except IntegrityError:
-        _room(ctx, request)  # NotFound when an admin removed the room type since it was read
+        # NotFound when an admin removed the room type since it was read; the guest's own hold
+        # when the unique index on live holds fenced a second one (a room-night lock expired).
+        _room(ctx, request).resume_if_held()
+        if _expire_stale_hold(ctx, request):  # a hold past its deadline the sweeper has not seen
+            return _reserve_and_hold(ctx, request, room, stay)
         raise
     if placed.booking_id is None:
         when = (
@@ -181,31 +249,87 @@ def list_bookings(ctx: Context, user_id: int) -> list[Booking]:
 
 
 def get_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
-    with transaction(ctx.engine) as session:
-        booking = session.get(Booking, booking_id)
+    booking = _read_booking(ctx, booking_id)
     if booking is None or booking.user_id != user_id:
         # Another guest's booking is reported exactly like a missing one: no existence leak.
         raise NotFound(f"Booking {booking_id} was not found.")
     return booking
 
 
+def live_holds(
+    ctx: Context, user_id: int, hotel_id: int, check_in: date, check_out: date
+) -> list[Booking]:
+    """The guest's live holds at a hotel for exactly these dates (the hotel page's "resume")."""
+    with transaction(ctx.engine) as session:
+        return list(
+            session.exec(
+                select(Booking)
+                .where(Booking.user_id == user_id)
+                .where(Booking.hotel_id == hotel_id)
+                .where(Booking.check_in == check_in)
+                .where(Booking.check_out == check_out)
+                .where(Booking.status == BookingStatus.HELD)
+                .where(col(Booking.hold_expires_at) > ctx.clock())
+            ).all()
+        )
+
+
+def _read_booking(ctx: Context, booking_id: int) -> Booking:
+    with transaction(ctx.engine) as session:
+        booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(f"Booking {booking_id} was not found.")
+    return booking
+
+
+def extend_hold(ctx: Context, user_id: int, booking_id: int) -> Booking:
+    """Push a live hold's deadline back by HOLD_EXTENSION, once per hold.
+
+    Under the booking's row lock (PostgreSQL) or the write lock (SQLite), so of two extends at
+    once one wins and the other sees `hold_extended`. Rooms and their locks are untouched: the
+    nights stay reserved; the sweeper re-checks the deadline under the same row lock.
+    """
+    now = ctx.clock()
+    with ctx.unit_of_work() as uow:
+        booking = _lock_booking(uow.session, booking_id)
+        if booking is None or booking.user_id != user_id:
+            raise NotFound(f"Booking {booking_id} was not found.")
+        if booking.status != BookingStatus.HELD or aware(booking.hold_expires_at) <= now:
+            state = "expired" if booking.status == BookingStatus.HELD else booking.status
+            raise NotExtendable(
+                f"Booking {booking_id} is {state}: only a live hold can be extended."
+            )
+        if booking.hold_extended:
+            raise NotExtendable(f"The hold on booking {booking_id} was extended once already.")
+        booking.hold_expires_at = aware(booking.hold_expires_at) + HOLD_EXTENSION
+        booking.hold_extended = True
+        booking.updated_at = now
+        uow.session.add(booking)
+        uow.commit()
+    return booking
+
+
 def cancel_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
-    """A hold is released at once; a confirmed stay is cancelled and refunded per the policy."""
+    """A hold is released at once; a confirmed stay is cancelled and refunded per the policy.
+
+    The refund share is decided here, at the moment of cancelling, by the same rule as the quote
+    (backend/services/refund_quote.py): the saga refunds exactly what the guest was quoted.
+    """
+    now = ctx.clock()
     with ctx.unit_of_work() as uow:
         session = uow.session
         booking = _lock_booking(session, booking_id)
         if booking is None or booking.user_id != user_id:
             raise NotFound(f"Booking {booking_id} was not found.")
-        if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
-            raise NotCancellable(f"A booking that is {booking.status} cannot be cancelled.")
+        quote = refund_quote.quote(session, booking, now)  # NotCancellable unless held/confirmed
         was_confirmed = booking.status == BookingStatus.CONFIRMED
-        _end(uow, booking, BookingStatus.CANCELLED, ctx.clock())
+        _end(uow, booking, BookingStatus.CANCELLED, now)
         event = "ConfirmedBookingCancelled" if was_confirmed else "HoldCancelled"
         message = _event(event, booking)
         if was_confirmed:
-            # The saga's Orders service refunds per the policy in force when the guest cancelled.
-            hotel = session.get(Hotel, booking.hotel_id)
-            message.payload["cancellation_policy"] = hotel.cancellation_policy if hotel else None
+            message.payload["cancellation_policy"] = quote.policy
+            message.payload["refund_share"] = str(quote.refund_share)
+            message.payload["cancelled_at"] = now.isoformat()
         session.add(message)
         uow.commit()
     return booking
@@ -221,18 +345,40 @@ def expire_holds(ctx: Context, batch: int = 500) -> int:
             .where(col(Booking.hold_expires_at) < now)
             .limit(batch)
         ).all()
-    expired = 0
-    for booking_id in due:
-        with ctx.unit_of_work() as uow:
-            booking = _lock_booking(uow.session, booking_id or 0)
-            # Re-checked under the row lock: a checkout may have confirmed it meanwhile.
-            if booking is None or booking.status != BookingStatus.HELD:
-                continue
-            _end(uow, booking, BookingStatus.EXPIRED, now)
-            uow.session.add(_event("HoldExpired", booking))
-            uow.commit()
-            expired += 1
-    return expired
+    return sum(_expire(ctx, booking_id or 0, now) for booking_id in due)
+
+
+def _expire(ctx: Context, booking_id: int, now: datetime) -> bool:
+    with ctx.unit_of_work() as uow:
+        booking = _lock_booking(uow.session, booking_id)
+        # Re-checked under the row lock: a checkout may have confirmed it meanwhile, or the
+        # guest extended it.
+        if (
+            booking is None
+            or booking.status != BookingStatus.HELD
+            or aware(booking.hold_expires_at) > now
+        ):
+            return False
+        _end(uow, booking, BookingStatus.EXPIRED, now)
+        uow.session.add(_event("HoldExpired", booking))
+        uow.commit()
+    return True
+
+
+def _expire_stale_hold(ctx: Context, request: HoldRequest) -> bool:
+    """Expire the guest's hold of this stay whose deadline passed unswept; True if there was one."""
+    now = ctx.clock()
+    with transaction(ctx.engine) as session:
+        stale = session.exec(
+            select(Booking.id)
+            .where(Booking.user_id == request.user_id)
+            .where(Booking.room_type_id == request.room_type_id)
+            .where(Booking.check_in == request.check_in)
+            .where(Booking.check_out == request.check_out)
+            .where(Booking.status == BookingStatus.HELD)
+            .where(col(Booking.hold_expires_at) <= now)
+        ).first()
+    return stale is not None and _expire(ctx, stale, now)
 
 
 def _lock_booking(session: Session, booking_id: int) -> Booking | None:

@@ -24,6 +24,7 @@ from backend.models import (
     utcnow,
 )
 from backend.services.booking import validate_stay
+from backend.stay_time import check_timezone, local_today
 
 
 @dataclass
@@ -51,13 +52,15 @@ class Stay:
 
 def get_hotel(ctx: Context, hotel_id: int, stay: Stay | None = None) -> HotelView:
     if stay is not None:
-        validate_stay(stay.check_in, stay.check_out, ctx.clock().date())
+        validate_stay(stay.check_in, stay.check_out, None)
         if stay.guests is not None and stay.guests < 1:
             raise InvalidInput("guests must be at least 1.")
     with transaction(ctx.engine) as session:
         hotel = session.get(Hotel, hotel_id)
         if hotel is None:
             raise NotFound(f"Hotel {hotel_id} does not exist.")
+        if stay is not None:  # "today" is the hotel's
+            validate_stay(stay.check_in, stay.check_out, local_today(hotel.timezone, ctx.clock()))
         room_types = session.exec(
             select(RoomType).where(RoomType.hotel_id == hotel_id).order_by(col(RoomType.price))
         ).all()
@@ -112,6 +115,8 @@ def _check_hotel_fields(fields: dict[str, Any]) -> None:
     if "currency" in fields:
         # Guests see every price converted from it: it must be one the rate table knows.
         fields["currency"] = currency.checked(str(fields["currency"]))
+    if "timezone" in fields:
+        check_timezone(fields["timezone"])
     for name in ("name", "city"):
         if name in fields and not str(fields[name]).strip():
             raise InvalidInput(f"{name} cannot be empty.")

@@ -44,6 +44,7 @@ from backend.search.port import (
     Sort,
 )
 from backend.services.booking import validate_stay
+from backend.stay_time import earliest_today
 
 CANDIDATE_CAP = 1000  # the most candidates checked against the database per dated search
 MAX_LIMIT = 100
@@ -249,7 +250,9 @@ def _grid(request: SearchRequest, query: SearchQuery) -> Grid | None:
 
 def search_hotels(ctx: Context, request: SearchRequest) -> SearchPage:
     started = time.perf_counter()
-    query, stay = to_query(request, ctx.clock().date())
+    # Across hotels' zones: only a date already past everywhere is refused (each hold asks the
+    # hotel's own clock, backend/stay_time.py).
+    query, stay = to_query(request, earliest_today(ctx.clock()))
     shown = display_currency(request)
     grid = _grid(request, query)
     fitting: list[HotelDoc] = []

@@ -59,6 +59,7 @@ def _hotel(
         "rating": rating,
         "amenities": amenities,
         "currency": "EUR",
+        "timezone": "Europe/Lisbon" if country == "PT" else "Europe/Madrid",
         "description": description or f"{name}: a friendly stay in {city}.",
     }
     specs = [RoomTypeSpec(n, cap, count, Decimal(price)) for n, cap, count, price in rooms]

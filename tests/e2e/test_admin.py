@@ -101,6 +101,11 @@ def test_an_admin_creates_then_deletes_a_hotel_after_confirming(
     dialog.get_by_label("Capacity (new room type)").fill("1")
     dialog.get_by_label("Rooms (new room type)").fill("6")
     dialog.get_by_label("Nightly price (new room type)").fill("30")
+    zone = dialog.get_by_label("Time zone (IANA, e.g. Europe/Lisbon)")
+    zone.fill("Mars/Olympus")
+    dialog.get_by_role("button", name="Save hotel").click()
+    expect(dialog).to_contain_text("timezone must be an IANA time zone")
+    zone.fill("Europe/Madrid")
     dialog.get_by_role("button", name="Save hotel").click()
     created_at = time.monotonic()
     expect(

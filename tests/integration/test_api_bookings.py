@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-from factories import bearer, make_hotel, make_user, stay
+from factories import bearer, booking_body, make_hotel, make_user, stay
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -15,14 +15,7 @@ from backend.models import Booking, OutboxMessage, RoomInventory, User
 from backend.services import auth
 from backend.services.booking import expire_holds
 
-
-def _body(room_type_id: int, check_in: date, check_out: date, guests: int = 2) -> dict:
-    return {
-        "room_type_id": room_type_id,
-        "check_in": check_in.isoformat(),
-        "check_out": check_out.isoformat(),
-        "guests": guests,
-    }
+_body = booking_body
 
 
 def _reserved(ctx: Context) -> int:
@@ -191,8 +184,9 @@ def test_idempotency_key_replays_make_one_hold(client: TestClient, ctx: Context)
 def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx: Context) -> None:
     _, room_type_id = make_hotel(ctx, rooms=1)
     token, _ = make_user(ctx)
+    other, _ = make_user(ctx, "other@example.com")
     body = _body(room_type_id, *stay())
-    assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
+    assert client.post("/api/bookings", json=body, headers=bearer(other)).status_code == 201
     headers = {**bearer(token), "Idempotency-Key": "sold-out-key"}
     first = client.post("/api/bookings", json=body, headers=headers)
     replay = client.post("/api/bookings", json=body, headers=headers)
@@ -203,9 +197,10 @@ def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx
 def test_metrics_count_holds_and_conflicts(client: TestClient, ctx: Context) -> None:
     _, room_type_id = make_hotel(ctx, rooms=1)
     token, _ = make_user(ctx)
+    other, _ = make_user(ctx, "other@example.com")
     body = _body(room_type_id, *stay())
     assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
-    assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 409
+    assert client.post("/api/bookings", json=body, headers=bearer(other)).status_code == 409
     scrape = client.get("/api/metrics")
     assert scrape.status_code == 200
     assert scrape.headers["content-type"].startswith("text/plain")

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,9 @@ def test_booking_with_redis_down_is_503_and_recovers(
     assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
 
     redis_server.stop()
+    # Other dates (the same stay would resume the hold without a lock): a new hold needs Redis.
+    later = check_in + timedelta(days=5), check_out + timedelta(days=5)
+    body = body | {"check_in": later[0].isoformat(), "check_out": later[1].isoformat()}
     down = client.post("/api/bookings", json=body, headers=bearer(token))
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "unavailable"

@@ -38,7 +38,8 @@ def test_rabbitmq_restarted_mid_flow_loses_nothing(
         broker_url=private_rabbitmq.url, gateway_latency_ms=150, worker_threads=2
     )
     _, room_type_id = make_hotel(saga.ctx, rooms=ORDERS, price="120.00")
-    bookings = [saga.hold(room_type_id) for _ in range(ORDERS)]
+    # One guest each: a guest's second hold of the same stay would resume the first.
+    bookings = [saga.hold(room_type_id, email=f"guest{i}@example.com") for i in range(ORDERS)]
     first = [saga.checkout(b) for b in bookings[: ORDERS // 2]]
     saga.start()
 

@@ -160,9 +160,10 @@ def test_flaky_gateway_every_order_settles_without_double_charge(saga_factory: A
 
 def test_cancelling_a_confirmed_booking_refunds_per_policy(saga: SagaHarness) -> None:
     saga.start()
+    # Ten days before check-in: inside flexible's (48 h) and moderate's (7 days) free period.
     expected = {
         "flexible": Decimal("240.00"),
-        "moderate": Decimal("120.00"),
+        "moderate": Decimal("240.00"),
         "strict": Decimal("0"),
     }
     client = TestClient(create_api(saga.ctx), raise_server_exceptions=False)
@@ -177,6 +178,11 @@ def test_cancelling_a_confirmed_booking_refunds_per_policy(saga: SagaHarness) ->
         orders[policy] = (booking, saga.checkout(booking))
     saga.wait_terminal(*(order_id for _, order_id in orders.values()))
     for booking, _ in orders.values():
+        quote = client.get(
+            f"/api/bookings/{booking.id}/cancellation-quote",
+            headers=bearer(saga.tokens[booking.user_id]),
+        )
+        assert Decimal(quote.json()["refund"]) in expected.values()
         response = client.delete(
             f"/api/bookings/{booking.id}", headers=bearer(saga.tokens[booking.user_id])
         )

@@ -35,6 +35,7 @@ class HotelForm:
     description: str = ""
     amenities: str = ""
     policy: str = "flexible"
+    timezone: str = "UTC"  # IANA; the service refuses an unknown one
 
 
 def _form_of(view: HotelView) -> HotelForm:
@@ -50,6 +51,7 @@ def _form_of(view: HotelView) -> HotelForm:
         description=h.description,
         amenities=", ".join(h.amenities or []),
         policy=str(h.cancellation_policy),
+        timezone=h.timezone,
     )
 
 
@@ -77,6 +79,7 @@ def parse_hotel_fields(data: dict[str, Any]) -> dict[str, Any]:
         "lng": number("lng", "Longitude"),
         "currency": text("currency").upper() or "EUR",
         "cancellation_policy": text("policy") or "flexible",
+        "timezone": text("timezone") or "UTC",
     }
     if len(fields["country"]) != 2:
         raise ValueError("Country must be a two-letter code (e.g. PT).")
@@ -189,6 +192,7 @@ def hotel_fields() -> rx.Component:
             hotel_input("City", "city", f.city, required=True),
             hotel_input("Country (2 letters)", "country", f.country, required=True),
             hotel_input("Currency", "currency", f.currency),
+            hotel_input("Time zone (IANA, e.g. Europe/Lisbon)", "timezone", f.timezone),
             hotel_input("Latitude", "lat", f.lat, required=True),
             hotel_input("Longitude", "lng", f.lng, required=True),
             hotel_input(

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 HOTEL_COLUMNS = [
     "id", "name", "city", "country", "lat", "lng", "rating", "amenities", "description",
-    "currency", "cancellation_policy", "updated_at",
+    "currency", "timezone", "cancellation_policy", "updated_at",
 ]  # fmt: skip
 ROOM_TYPE_COLUMNS = ["id", "hotel_id", "name", "capacity", "rooms", "price"]
 

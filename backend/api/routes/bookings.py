@@ -1,13 +1,27 @@
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import ContextDep, CurrentUserId, IdempotencyKey, PathId
 from backend.api.errors import error_responses
 from backend.api.idempotent import answer_once
-from backend.api.schemas import BookingIn, BookingOut, booking_out
+from backend.api.schemas import (
+    BookingIn,
+    BookingOut,
+    CancellationQuoteOut,
+    booking_out,
+    quote_out,
+)
 from backend.services import booking as bookings
+from backend.services import refund_quote
 
 # Every booking operation needs a token; only someone's own bookings exist for them (404).
+RESUMED = "The guest's own live hold of the same room type and dates, resumed: no second room."
+HOLD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"model": BookingOut, "description": RESUMED},
+    201: {"description": "A new hold."},
+}
 router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_responses(401))
 
 
@@ -15,7 +29,8 @@ router = APIRouter(prefix="/bookings", tags=["bookings"], responses=error_respon
     "",
     status_code=201,
     response_model=BookingOut,
-    responses=error_responses(
+    responses=HOLD_ANSWERS
+    | error_responses(
         (404, "`not_found`: no such room type."),
         (
             409,
@@ -39,9 +54,13 @@ def create_booking(
         scope="bookings",
         key=key,
         body=body,
-        success_status=201,
-        action=lambda: booking_out(bookings.hold_room(ctx, request)),
+        action=lambda: _hold(ctx, request),
     )
+
+
+def _hold(ctx: ContextDep, request: bookings.HoldRequest) -> tuple[int, BookingOut]:
+    hold = bookings.hold_or_resume(ctx, request)
+    return (200 if hold.resumed else 201), booking_out(hold.booking)
 
 
 @router.get("")
@@ -52,6 +71,31 @@ def list_bookings(ctx: ContextDep, user_id: CurrentUserId) -> list[BookingOut]:
 @router.get("/{booking_id}", responses=error_responses(404))
 def get_booking(booking_id: PathId, ctx: ContextDep, user_id: CurrentUserId) -> BookingOut:
     return booking_out(bookings.get_booking(ctx, user_id, booking_id))
+
+
+@router.get(
+    "/{booking_id}/cancellation-quote",
+    responses=error_responses(
+        404, (409, "`not_cancellable`: the booking is already cancelled or expired.")
+    ),
+)
+def cancellation_quote(
+    booking_id: PathId, ctx: ContextDep, user_id: CurrentUserId
+) -> CancellationQuoteOut:
+    """What cancelling now refunds, by the hotel's rule and its deadline on the hotel's clock."""
+    return quote_out(refund_quote.quote_cancellation(ctx, user_id, booking_id))
+
+
+@router.post(
+    "/{booking_id}/extend",
+    responses=error_responses(
+        404,
+        (409, "`not_extendable`: the hold is not live, or was extended once already."),
+    ),
+)
+def extend_hold(booking_id: PathId, ctx: ContextDep, user_id: CurrentUserId) -> BookingOut:
+    """Five more minutes on a live hold, once per hold."""
+    return booking_out(bookings.extend_hold(ctx, user_id, booking_id))
 
 
 @router.delete(
