@@ -22,6 +22,7 @@ from backend.logs import configure_logging
 from backend.seed import hotel_count, seed_hotels
 from backend.services import auth
 from backend.settings import get_settings
+from workers import qa
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USERS = [("guest@example.com", "guest-password", "Grace Guest")]
@@ -249,6 +250,11 @@ def _start_local_server(port: int) -> subprocess.Popen[bytes]:
     os.killpg(server.pid, signal.SIGTERM)
     console.print(f"[red]the local app did not start on port {port}[/]")
     raise typer.Exit(1)
+
+
+# QA's test mode (TRINITY_TEST_MODE=1): workers/qa.py.
+cli.command("scenario")(qa.scenario_command)
+cli.command("clock")(qa.clock_command)
 
 
 @cli.callback()

@@ -24,7 +24,7 @@ from app.components.saga_timeline import TimelineEntry, saga_timeline, timeline_
 from app.format import parse_int
 from app.live import feed, next_change
 from app.pages.trips import TripRow, status_badge, trip_rows
-from app.state import AuthState, call
+from app.state import AuthState, call, context
 from backend.errors import NotFound, TrinityError
 from backend.models import BookingStatus, OrderStatus
 from backend.services import booking, checkout
@@ -103,8 +103,10 @@ class CheckoutState(rx.State):
         deadline = found.hold_expires_at
         if deadline.tzinfo is None:
             deadline = deadline.replace(tzinfo=UTC)
-        self.hold_deadline = deadline.isoformat()
-        self.hold_expired = found.status == BookingStatus.HELD and deadline <= datetime.now(UTC)
+        now = context().clock()  # the server clock (test mode may have moved it)
+        # The browser counts down in its own time: the real instant the server clock gets there.
+        self.hold_deadline = (deadline - (now - datetime.now(UTC))).isoformat()
+        self.hold_expired = found.status == BookingStatus.HELD and deadline <= now
         if found.status == BookingStatus.CONFIRMED and not self.map_html:
             self.map_html = await hotel_map_for(found.hotel_id)
 
