@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -261,6 +262,12 @@ cli.command("clock")(qa.clock_command)
 def _configure() -> None:
     """Trinity hotel booking: serve, seed and operate."""
     configure_logging()
+    try:
+        get_settings()  # a refused configuration stops every command here, in one sentence
+    except ValidationError as error:
+        for problem in error.errors():
+            console.print(f"[red]{problem['msg'].removeprefix('Value error, ')}[/]")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

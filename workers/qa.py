@@ -78,7 +78,13 @@ def clock_command(
 
 
 def _move_clock_here(change: dict[str, Any]) -> dict[str, Any]:
-    clock = _test_mode_context().clock
+    ctx = _test_mode_context()
+    if ctx.settings.runs_roles_in_process:
+        _fail(
+            "Local mode keeps the clock inside the web app's process: "
+            f"pass --url http://localhost:{os.environ.get('PORT', '3000')}."
+        )
+    clock = ctx.clock
     assert isinstance(clock, ServerClock)
     if len(change) > 1:
         _fail("Give one of --advance, --set or --reset.")
