@@ -30,9 +30,12 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
+from backend.errors import InvalidInput
 from backend.models import utcnow
 
 OFFSET_KEY = "trinity:test:clock_offset_seconds"
+# Ten years either way: far enough for any QA story, near enough that every date stays valid.
+MAX_OFFSET_SECONDS = 10 * 366 * 24 * 3600
 
 
 class ServerClock:
@@ -49,15 +52,25 @@ class ServerClock:
         return float(stored) if stored is not None else 0.0  # type: ignore[arg-type]
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock forward by `seconds` (atomic: two advances add up)."""
+        """Move the clock forward by `seconds` (two advances add up)."""
+        if seconds < 0:
+            raise InvalidInput("The clock only advances (set it to an instant to go back).")
+        self._check(self.offset_seconds() + seconds)
         self.redis.incrbyfloat(OFFSET_KEY, seconds)
         return self()
 
     def set_to(self, instant: datetime) -> datetime:
         """Make "now" this instant (time then flows on from it)."""
         moment = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-        self.redis.set(OFFSET_KEY, repr((moment - utcnow()).total_seconds()))
+        offset = (moment - utcnow()).total_seconds()
+        self._check(offset)
+        self.redis.set(OFFSET_KEY, repr(offset))
         return self()
+
+    @staticmethod
+    def _check(offset: float) -> None:
+        if abs(offset) > MAX_OFFSET_SECONDS:
+            raise InvalidInput("The test clock stays within ten years of real time.")
 
     def reset(self) -> datetime:
         """Back to real time."""

@@ -45,7 +45,8 @@ def test_on_the_clock_advances_sets_and_resets(qa_client: TestClient) -> None:
 @pytest.mark.parametrize(
     "body",
     [{}, {"advance_seconds": -1}, {"advance_seconds": 1e12}, {"set_to": "2030-01-01T00:00:00"},
-     {"advance_seconds": 5, "reset": True}, {"reset": False}, {"minutes": 3}],
+     {"advance_seconds": 5, "reset": True}, {"reset": False}, {"minutes": 3}, {"advance_seconds": False}, {"reset": 1},
+     {"set_to": "0280-09-29T05:23:26Z"}, {"advance_seconds": 400_000_000}],
 )  # fmt: skip
 def test_a_clock_change_is_exactly_one_valid_change(qa_client: TestClient, body: dict) -> None:
     answer = qa_client.post("/api/test/clock", json=body)

@@ -75,3 +75,17 @@ def test_full_mode_needs_an_explicit_opt_in() -> None:
 
 def test_the_opt_in_alone_turns_nothing_on() -> None:
     assert not Settings(mode=Mode.FULL, test_mode_allow_full=True).test_mode
+
+
+def test_the_clock_only_advances_and_stays_within_ten_years(client: fakeredis.FakeRedis) -> None:
+    from backend.errors import InvalidInput
+
+    clock = ServerClock(client)
+    with pytest.raises(InvalidInput, match="only advances"):
+        clock.advance(-1)
+    clock.advance(9 * 366 * 86400)
+    with pytest.raises(InvalidInput, match="ten years"):
+        clock.advance(2 * 366 * 86400)  # each advance fits, their sum does not
+    with pytest.raises(InvalidInput, match="ten years"):
+        clock.set_to(datetime(280, 9, 29, tzinfo=UTC))
+    assert clock.offset_seconds() == pytest.approx(9 * 366 * 86400)

@@ -14,23 +14,23 @@ from pydantic import AwareDatetime, Field, model_validator
 from backend.api.deps import ContextDep
 from backend.api.errors import error_responses
 from backend.api.schemas import IsoDate, Strict
-from backend.clock import ServerClock
+from backend.clock import MAX_OFFSET_SECONDS, ServerClock
 from backend.context import Context
 from backend.errors import NotFound
 from backend.scenarios import NAMES, ScenarioParams, run_scenario
 from backend.scenarios.catalog import MAX_HOLDERS
 
 router = APIRouter(prefix="/test", tags=["test mode"])
-# A year either way: far enough for any QA story, near enough that dates stay representable.
-MAX_ADVANCE_SECONDS = 366 * 24 * 3600
 
 
 class ClockIn(Strict):
     """Exactly one of the three."""
 
-    advance_seconds: float | None = Field(None, ge=0, le=MAX_ADVANCE_SECONDS)
-    set_to: AwareDatetime | None = Field(None, description="An ISO 8601 instant with its offset.")
-    reset: bool | None = Field(None, description="true: back to real time.")
+    advance_seconds: float | None = Field(None, strict=True, ge=0, le=MAX_OFFSET_SECONDS)
+    set_to: AwareDatetime | None = Field(
+        None, description="An ISO 8601 instant with its offset, within ten years of real time."
+    )
+    reset: bool | None = Field(None, strict=True, description="true: back to real time.")
 
     @model_validator(mode="after")
     def _one_change(self) -> ClockIn:
@@ -66,7 +66,11 @@ def read_clock(ctx: ContextDep) -> ClockOut:
     "/clock",
     response_model=ClockOut,
     responses=error_responses(
-        (422, "`invalid_input`: not exactly one change, a negative or huge advance, a naive time.")
+        (
+            422,
+            "`invalid_input`: not exactly one change, a negative advance, a time without its "
+            "offset, or a clock more than ten years from real time.",
+        )
     ),
 )
 def move_clock(body: ClockIn, ctx: ContextDep) -> ClockOut:
