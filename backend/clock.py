@@ -4,9 +4,11 @@
 composition root gives it `utcnow` normally and a `ServerClock` when TRINITY_TEST_MODE=1. The
 offset lives in Redis, so the web app, the saga workers and the sweeper (separate processes in
 full mode) all read the same time; time keeps flowing, only shifted. Each call reads the offset
-(one GET: ~0.1 ms on loopback Redis, less on local mode's in-process one), so an advance is seen
-by every process at once, with no cache to go stale. Local mode's Redis lives inside the web
-app's process: a `trinity` command run beside it has a clock of its own (use `--url`).
+(one GET), so an advance is seen by every process at once, with no cache to go stale. Measured
+here with the machine saturated (load 22 on 2 cores): 1.2 ms a call on loopback Redis, 0.36 ms
+on fakeredis, against 0.3 us for `utcnow`; a hold reads the clock 2-3 times. Test mode only:
+production keeps `utcnow`. Local mode's Redis lives inside the web app's process: a `trinity`
+command run beside it has a clock of its own (use `--url`).
 
 What follows the clock (each reads `ctx.clock()`):
 - hold expiry (`hold_expires_at` is set from it; the sweeper, checkout and the inventory step

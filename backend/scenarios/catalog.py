@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from backend.context import Context
-from backend.errors import InvalidInput, SoldOut
+from backend.errors import InvalidInput, SoldOut, Unavailable
 from backend.models import Booking, BookingStatus, CancellationPolicy, Order, OrderStatus
 from backend.payments.simulated import DECLINING_CARDS
 from backend.saga.events import Event, PaymentSucceeded
@@ -124,7 +124,7 @@ def refund(ctx: Context, params: ScenarioParams) -> ScenarioResult:
         stay = hold(ctx, guest, room, check_in, check_out)
         order = pay(ctx, guest, stay)
     if order.status != OrderStatus.CONFIRMED:
-        raise InvalidInput(f"The payment for the refund scenario ended {order.status}.")
+        raise Unavailable(f"The refund scenario's payment ended {order.status}; run it again.")
     back = order.amount * REFUND_SHARE[policy]
     return ScenarioResult(
         name="refund",
