@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from backend.context import Context
 from backend.errors import Unauthorized
 from backend.models import User
 from backend.services import auth
+from backend.stay_time import aware
 
 T = TypeVar("T")
 
@@ -44,6 +46,13 @@ async def call(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def context() -> Context:
     return get_context()
+
+
+def browser_deadline(deadline: datetime) -> str:
+    """The real instant the server clock reaches `deadline` (UTC), for a countdown the browser
+    runs in its own time: the two differ when test mode has moved the server clock."""
+    offset = context().clock() - datetime.now(UTC)
+    return (aware(deadline) - offset).isoformat()
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

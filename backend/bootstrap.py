@@ -13,10 +13,12 @@ import redis
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 
+from backend.clock import ServerClock
 from backend.context import Context
 from backend.db import make_engine
 from backend.locks import LockPolicy, RedisLocks
 from backend.metrics import Metrics
+from backend.models import utcnow
 from backend.payments.simulated import SimulatedGateway
 from backend.ports import (
     ChangeFeed,
@@ -162,6 +164,8 @@ def build_context(settings: Settings) -> Context:
         ),
         status_bus=StatusBus(client),
         metrics=Metrics(client),
+        # Test mode's clock QA can move, shared by every process through Redis (backend/clock.py).
+        clock=ServerClock(client) if settings.test_mode else utcnow,
         # The embedded index and fakeredis answer without I/O to wait on (see api/routes/search).
         search_in_process=(
             settings.search_engine is SearchEngine.EMBEDDED and settings.mode is Mode.LOCAL

@@ -6,8 +6,11 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A secret a test deployment marks as its own: test mode runs with it or the development one.
+TEST_SECRET_PREFIX = "test-"
 
 
 class Mode(StrEnum):
@@ -74,6 +77,28 @@ class Settings(BaseSettings):
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
     admin_password: str = Field("admin-password", validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
     demo_hotels: int = Field(10_000, validation_alias=_env("TRINITY_DEMO_HOTELS"))
+
+    # QA's test mode (backend/clock.py, backend/scenarios/): a settable clock and /api/test/*.
+    test_mode: bool = Field(False, validation_alias=_env("TRINITY_TEST_MODE"))
+    test_mode_allow_full: bool = Field(False, validation_alias=_env("TRINITY_TEST_MODE_ALLOW_FULL"))
+
+    @model_validator(mode="after")
+    def _test_mode_only_where_safe(self) -> Settings:
+        """Test mode moves time and builds accounts with known passwords: never in production."""
+        if not self.test_mode:
+            return self
+        development = type(self).model_fields["secret_key"].default
+        if self.secret_key != development and not self.secret_key.startswith(TEST_SECRET_PREFIX):
+            raise ValueError(
+                "TRINITY_TEST_MODE=1 is refused with a production TRINITY_SECRET_KEY: use the "
+                f"development secret or one starting with {TEST_SECRET_PREFIX!r}."
+            )
+        if self.mode is Mode.FULL and not self.test_mode_allow_full:
+            raise ValueError(
+                "TRINITY_TEST_MODE=1 with TRINITY_MODE=full needs TRINITY_TEST_MODE_ALLOW_FULL=1 "
+                "(a full deployment in test mode is a staging one: say so explicitly)."
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

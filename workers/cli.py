@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -22,6 +23,7 @@ from backend.logs import configure_logging
 from backend.seed import hotel_count, seed_hotels
 from backend.services import auth
 from backend.settings import get_settings
+from workers import qa
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USERS = [("guest@example.com", "guest-password", "Grace Guest")]
@@ -251,10 +253,21 @@ def _start_local_server(port: int) -> subprocess.Popen[bytes]:
     raise typer.Exit(1)
 
 
+# QA's test mode (TRINITY_TEST_MODE=1): workers/qa.py.
+cli.command("scenario")(qa.scenario_command)
+cli.command("clock")(qa.clock_command)
+
+
 @cli.callback()
 def _configure() -> None:
     """Trinity hotel booking: serve, seed and operate."""
     configure_logging()
+    try:
+        get_settings()  # a refused configuration stops every command here, in one sentence
+    except ValidationError as error:
+        for problem in error.errors():
+            console.print(f"[red]{problem['msg'].removeprefix('Value error, ')}[/]")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

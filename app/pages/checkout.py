@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import reflex as rx
@@ -26,7 +26,7 @@ from app.format import parse_int, shown
 from app.guest_currency import CurrencyState
 from app.live import feed, next_change
 from app.pages.trips import TripRow, status_badge, trip_rows
-from app.state import AuthState, call
+from app.state import AuthState, browser_deadline, call, context
 from backend.errors import NotFound, TrinityError
 from backend.models import BookingStatus, OrderStatus
 from backend.services import booking, checkout
@@ -112,9 +112,10 @@ class CheckoutState(rx.State):
         deadline = found.hold_expires_at
         if deadline.tzinfo is None:
             deadline = deadline.replace(tzinfo=UTC)
-        self.hold_deadline = deadline.isoformat()
+        now = context().clock()  # the server clock (test mode may have moved it)
+        self.hold_deadline = browser_deadline(deadline)
         self.hold_extended = found.hold_extended
-        self.hold_expired = found.status == BookingStatus.HELD and deadline <= datetime.now(UTC)
+        self.hold_expired = found.status == BookingStatus.HELD and deadline <= now
         if found.status == BookingStatus.CONFIRMED and not self.map_html:
             self.map_html = await hotel_map_for(found.hotel_id)
 

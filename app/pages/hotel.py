@@ -34,13 +34,13 @@ from app.format import (
     shown,
 )
 from app.guest_currency import PARAM, CurrencyState
-from app.state import LOGIN_ROUTE, AuthState, call, context
+from app.state import LOGIN_ROUTE, AuthState, browser_deadline, call, context
 from app.stay import StayParams, StayVars
 from backend.errors import Busy, NotFound, SoldOut, TrinityError
 from backend.services import booking, hotels
 from backend.services.booking import HoldRequest
 from backend.services.hotels import Stay
-from backend.stay_time import aware, earliest_today
+from backend.stay_time import earliest_today
 
 ROUTE = "/hotel/[hotel_id]"
 TITLE = "Hotel — Trinity"
@@ -203,7 +203,7 @@ class HotelState(StayVars, rx.State):
             if row.mine and not self.own_hold_id:
                 hold = mine[row.id]
                 self.own_hold_id, self.own_hold_room = hold.id or 0, row.name
-                self.own_hold_deadline = aware(hold.hold_expires_at).isoformat()
+                self.own_hold_deadline = browser_deadline(hold.hold_expires_at)
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:

@@ -46,6 +46,10 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     # search first: the map asks it on every pan, and routes are matched in order.
     for module in (search, auth, hotels, bookings, orders, health, metrics):
         root.include_router(module.router)
+    if api.state.ctx.settings.test_mode:  # off, /api/test/* does not exist at all
+        from backend.api.routes import testmode
+
+        root.include_router(testmode.router)
     api.include_router(root)
     _mount_docs(api)
     return api

@@ -27,6 +27,7 @@ from modes import local_settings
 from backend.api.main import create_api
 from backend.bootstrap import build_context
 from backend.context import Context
+from backend.settings import Settings
 
 SEED = os.environ.get("TRINITY_FUZZ_SEED", "20261126")  # fixed: CI's runs are all the same
 MAX_EXAMPLES = int(os.environ.get("TRINITY_FUZZ_EXAMPLES", "20"))  # per operation and caller
@@ -63,7 +64,7 @@ def _config(*, coverage: bool, parameters: dict[str, Any] | None = None) -> sche
 
 # One app for the module: schemathesis reads the document when the module is collected, before
 # any test has a database; `fuzz_ctx` binds the module's context to it before the first call.
-APP = create_api(cast(Context, SimpleNamespace()))
+APP = create_api(cast(Context, SimpleNamespace(settings=Settings(test_mode=False))))
 THOROUGH = schemathesis.openapi.from_asgi("/api/openapi.json", APP, config=_config(coverage=True))
 QUICK = schemathesis.openapi.from_asgi("/api/openapi.json", APP, config=_config(coverage=False))
 # Sequences get past the rules no schema states (a future stay, a card that pays), or a hold and
@@ -137,3 +138,28 @@ def test_sequences_of_calls_keep_the_contract(who: str, tokens: dict[str, str]) 
             FUZZ_SETTINGS, max_examples=STATEFUL_RUNS, stateful_step_count=STATEFUL_STEPS
         )
     )
+
+
+# Test mode's routes exist only when it is on: its own app, the clock fuzzed like the rest (the
+# scenarios build whole states through the saga: tests/integration/test_scenarios.py).
+TEST_APP = create_api(cast(Context, SimpleNamespace(settings=Settings(test_mode=True))))
+TEST_CLOCK = schemathesis.openapi.from_asgi(
+    "/api/openapi.json", TEST_APP, config=_config(coverage=True)
+).include(path_regex="^/api/test/clock$")
+
+
+@pytest.fixture(scope="module")
+def test_mode_ctx(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Context]:
+    folder = tmp_path_factory.mktemp("fuzz-test-mode")
+    context = build_context(local_settings(folder, sqlite_template, test_mode=True))
+    TEST_APP.state.ctx = context
+    yield context
+    context.engine.dispose()
+
+
+@FUZZ_SETTINGS
+@TEST_CLOCK.parametrize()
+def test_the_test_clock_keeps_the_contract(case: schemathesis.Case, test_mode_ctx: Context) -> None:
+    case.call_and_validate()
