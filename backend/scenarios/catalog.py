@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from backend.cancellation import percent
 from backend.context import Context
 from backend.errors import InvalidInput, SoldOut, Unavailable
 from backend.models import Booking, BookingStatus, CancellationPolicy, Order, OrderStatus
 from backend.payments.simulated import DECLINING_CARDS
 from backend.saga.events import Event, PaymentSucceeded
-from backend.saga.orders import REFUND_SHARE, record_payment
+from backend.saga.orders import record_payment
 from backend.saga.payments import charge_key, record_charge
 from backend.scenarios.building import (
     SUCCESS_CARD,
@@ -35,6 +36,7 @@ from backend.scenarios.building import (
     stay_dates,
 )
 from backend.services import checkout
+from backend.services.refund_quote import quote_cancellation
 
 MAX_HOLDERS = 20
 CARD_BY_TOKEN = {token: card for card, token in DECLINING_CARDS.items()}
@@ -110,12 +112,11 @@ def expiring_hold(ctx: Context, params: ScenarioParams) -> ScenarioResult:
 
 
 def refund(ctx: Context, params: ScenarioParams) -> ScenarioResult:
-    """A confirmed, paid stay at a hotel with the moderate policy (half refunded on cancel)."""
+    """A confirmed, paid stay at a moderate-policy hotel, inside its 7-day deadline: cancelling
+    refunds part of it (the rule's share after the deadline, backend/cancellation.py)."""
     policy = CancellationPolicy.MODERATE
     room = qa_hotel(ctx, "QA Refund Hotel", rooms=5, policy=policy, price="150.00")
-    check_in, check_out = stay_dates(
-        ctx, params.check_in, params.check_out, days_ahead=30, nights=3
-    )
+    check_in, check_out = stay_dates(ctx, params.check_in, params.check_out, days_ahead=3, nights=3)
     guest = qa_guest(ctx, "refund")
     confirmed = [b for b in live_bookings(ctx, guest, room) if b.status == BookingStatus.CONFIRMED]
     stay = confirmed[0] if confirmed else None
@@ -125,16 +126,18 @@ def refund(ctx: Context, params: ScenarioParams) -> ScenarioResult:
         order = pay(ctx, guest, stay)
     if order.status != OrderStatus.CONFIRMED:
         raise Unavailable(f"The refund scenario's payment ended {order.status}; run it again.")
-    back = order.amount * REFUND_SHARE[policy]
+    quote = quote_cancellation(ctx, guest.id, stay.id or 0)
+    back = quote.refund
     return ScenarioResult(
         name="refund",
         summary=(
             f"Booking {stay.id} is confirmed and paid ({order.amount} {order.currency}); "
-            f"cancelling it refunds {back:.2f} under the {policy} policy."
+            f"cancelling it now refunds {back:.2f}: {quote.deadline_text}"
         ),
         next_steps=(
             "Log in as the guest, open the trip and cancel it: the order's timeline shows "
-            "BookingCancelled (50% refundable) then RefundIssued, and the booking is cancelled."
+            f"BookingCancelled ({percent(quote.refund_share)}% refundable) then RefundIssued "
+            f"of {back:.2f}, and the booking is cancelled."
         ),
         logins=[guest.login],
         urls={"trip": f"/trips/{stay.id}", "checkout": f"/checkout/{stay.id}", "trips": "/trips"},
