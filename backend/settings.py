@@ -24,6 +24,22 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+# Local mode's built-in values: public (they are in this file), so full mode refuses them.
+DEV_SECRET_KEY = "local-development-secret-not-for-production"
+DEV_ADMIN_PASSWORD = "admin-password"
+MIN_SECRET_KEY_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
+PLACEHOLDER_MARK = "change-me"  # what .env.example's placeholders start with
+
+
+class InsecureSettings(RuntimeError):
+    """Full mode was asked to start with a public secret or password."""
+
+
+def _is_public(value: str, built_in: str, min_length: int) -> bool:
+    return value == built_in or PLACEHOLDER_MARK in value.lower() or len(value) < min_length
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -44,9 +60,7 @@ class Settings(BaseSettings):
     search_sync_poll_seconds: float = Field(0.2, validation_alias=_env("SEARCH_SYNC_POLL_SECONDS"))
     search_sync_batch: int = Field(1000, validation_alias=_env("SEARCH_SYNC_BATCH"))
 
-    secret_key: str = Field(
-        "local-development-secret-not-for-production", validation_alias=_env("TRINITY_SECRET_KEY")
-    )
+    secret_key: str = Field(DEV_SECRET_KEY, validation_alias=_env("TRINITY_SECRET_KEY"))
     token_ttl_seconds: int = Field(7 * 24 * 3600, validation_alias=_env("TOKEN_TTL_SECONDS"))
     hold_ttl_seconds: int = Field(600, validation_alias=_env("HOLD_TTL_SECONDS"))
     sweep_interval_seconds: float = Field(5.0, validation_alias=_env("SWEEP_INTERVAL_SECONDS"))
@@ -72,7 +86,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(300, validation_alias=_env("LOGIN_WINDOW_SECONDS"))
 
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
-    admin_password: str = Field("admin-password", validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
+    admin_password: str = Field(DEV_ADMIN_PASSWORD, validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
     demo_hotels: int = Field(10_000, validation_alias=_env("TRINITY_DEMO_HOTELS"))
 
     @field_validator("database_url")
@@ -119,6 +133,30 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise RuntimeError(f"TRINITY_MODE=full needs {', '.join(missing)}")
+
+    def require_secrets(self) -> None:
+        """Full mode serves real guests: a token signed with a public key is admin on the app, so
+        an unset, built-in or placeholder secret or admin password is a start-up error."""
+        if self.mode is not Mode.FULL:
+            return
+        problems = []
+        if _is_public(self.secret_key, DEV_SECRET_KEY, MIN_SECRET_KEY_LENGTH):
+            problems.append(
+                f"TRINITY_SECRET_KEY must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+                "characters (e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if _is_public(self.admin_password, DEV_ADMIN_PASSWORD, MIN_ADMIN_PASSWORD_LENGTH):
+            problems.append(
+                f"TRINITY_ADMIN_PASSWORD must be a password of your own of at least "
+                f"{MIN_ADMIN_PASSWORD_LENGTH} characters"
+            )
+        if problems:
+            raise InsecureSettings(
+                "TRINITY_MODE=full refuses to start with a built-in or placeholder secret: "
+                + "; ".join(problems)
+                + "."
+            )
 
 
 @lru_cache
