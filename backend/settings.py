@@ -82,8 +82,17 @@ class Settings(BaseSettings):
     lock_max_wait_ms: int = Field(3000, validation_alias=_env("LOCK_MAX_WAIT_MS"))
     lock_base_backoff_ms: float = Field(2.0, validation_alias=_env("LOCK_BASE_BACKOFF_MS"))
 
+    # Login: failures per client address and account (another address cannot lock the owner out),
+    # attempts per client address, in one window; registrations per client address per hour.
     login_max_failures: int = Field(5, validation_alias=_env("LOGIN_MAX_FAILURES"))
     login_window_seconds: int = Field(300, validation_alias=_env("LOGIN_WINDOW_SECONDS"))
+    login_client_max_attempts: int = Field(
+        60, ge=1, validation_alias=_env("LOGIN_CLIENT_MAX_ATTEMPTS")
+    )
+    register_client_max: int = Field(20, ge=1, validation_alias=_env("REGISTER_CLIENT_MAX"))
+    register_window_seconds: int = Field(3600, validation_alias=_env("REGISTER_WINDOW_SECONDS"))
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the TCP peer).
+    trusted_proxy_hops: int = Field(0, ge=0, validation_alias=_env("TRINITY_TRUSTED_PROXY_HOPS"))
 
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
     admin_password: str = Field(DEV_ADMIN_PASSWORD, validation_alias=_env("TRINITY_ADMIN_PASSWORD"))

@@ -15,7 +15,7 @@ from backend.api.schemas import MAX_ID
 from backend.context import Context
 from backend.errors import Forbidden, InvalidInput, Unauthorized
 from backend.models import User
-from backend.services import auth
+from backend.services import auth, throttle
 
 
 async def get_ctx(request: Request) -> Context:
@@ -51,6 +51,14 @@ def get_current_user_id(ctx: ContextDep, token: BearerToken) -> int:
     return auth.user_id_from_token(ctx, token)
 
 
+async def get_client_address(request: Request, ctx: ContextDep) -> str:
+    """The caller's address for per-client limits (see throttle.client_address on proxies)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return throttle.client_address(peer, forwarded, ctx.settings.trusted_proxy_hops)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 # For routes that need only who is asking (holds, the hot path): skips building the User.
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]

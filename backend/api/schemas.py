@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from backend.models import Booking, CancellationPolicy, User
+from backend.services import auth
 from backend.services.hotels import HotelView
 
 # Ids are PostgreSQL INTEGER (serial) columns: none is larger, and a larger number is an error
@@ -55,15 +56,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The limits are the auth service's (the page's forms go through it too); documented here.
 class RegisterIn(Strict):
-    email: str = text(max_length=320)
-    password: str = Field(max_length=1024)
-    name: str = text(max_length=200)
+    email: str = text(max_length=auth.MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=auth.MAX_PASSWORD_LENGTH)
+    name: str = text(max_length=auth.MAX_NAME_LENGTH)
 
 
 class LoginIn(Strict):
-    email: str = text(max_length=320)
-    password: str = Field(max_length=1024)
+    email: str = text(max_length=auth.MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=auth.MAX_PASSWORD_LENGTH)
 
 
 class UserOut(BaseModel):
