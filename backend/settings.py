@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     register_window_seconds: int = Field(3600, validation_alias=_env("REGISTER_WINDOW_SECONDS"))
     # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the TCP peer).
     trusted_proxy_hops: int = Field(0, ge=0, validation_alias=_env("TRINITY_TRUSTED_PROXY_HOPS"))
+    # Browser origins besides the app's own that may call it (with credentials) and open its
+    # websocket, comma-separated; behind a proxy that rewrites Host, the app's public origin.
+    cors_origins_setting: str = Field("", validation_alias=_env("TRINITY_CORS_ORIGINS"))
+    # /api/metrics answers an admin's token, or this one (a scraper's `Authorization: Bearer`).
+    metrics_token: str | None = Field(None, validation_alias=_env("TRINITY_METRICS_TOKEN"))
 
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
     admin_password: str = Field(DEV_ADMIN_PASSWORD, validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
@@ -115,6 +120,11 @@ class Settings(BaseSettings):
         if self.mode is Mode.FULL and self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'trinity.db'}"
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        origins = (origin.strip().rstrip("/") for origin in self.cors_origins_setting.split(","))
+        return tuple(origin for origin in origins if origin)
 
     @property
     def runs_roles_in_process(self) -> bool:

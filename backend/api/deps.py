@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -71,6 +72,17 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def get_metrics_reader(ctx: ContextDep, token: BearerToken) -> None:
+    """The metrics scraper's own token (TRINITY_METRICS_TOKEN), else an admin's."""
+    expected = ctx.settings.metrics_token
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    get_admin(auth.user_from_token(ctx, token))
+
+
+MetricsReader = Depends(get_metrics_reader)
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
 ]
