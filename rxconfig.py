@@ -4,6 +4,11 @@ import os
 
 import reflex as rx
 
+from backend.settings import get_settings
+
+PORT = int(os.environ.get("PORT", "3000"))
+_settings = get_settings()
+
 # The Radix colour scales the app shows, in Radix's own order: the theme's gray and accent, and
 # the `color_scheme` / `rx.color` tones of its pages (badges, callouts, timelines). A tone missing
 # here renders uncoloured (tests/e2e/test_smoke.py checks app/ against this list).
@@ -29,7 +34,12 @@ class RadixThemesPartsPlugin(rx.plugins.RadixThemesPlugin):
 config = rx.Config(
     app_name="app",
     # In `reflex run --env prod` this single port serves the page, /api and the websocket.
-    frontend_port=int(os.environ.get("PORT", "3000")),
+    frontend_port=PORT,
+    # CORS with credentials for the app's own origin and the configured ones only (Reflex's
+    # default "*" answers any Origin); the websocket's same-host check is app/api_mount.py's.
+    cors_allowed_origins=(f"http://localhost:{PORT}", *_settings.cors_origins),
+    # X-Forwarded-For is believed only through this many proxies (the API uses the same setting).
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[

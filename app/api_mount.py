@@ -4,11 +4,21 @@ Used as `rx.App(api_transformer=mount_api)`. Unlike passing the FastAPI instance
 directly (which mounts Reflex *behind* FastAPI, so an unknown `/api/...` path falls
 through to Reflex's HTML 404 page), this dispatcher sends every `/api` request to
 FastAPI, which answers unknown paths with its own JSON 404.
+
+Everything it serves (the prerendered pages and assets Reflex's backend serves in prod, and the
+API) carries the security headers of backend/api/security.py; the page's websocket accepts only
+the app's own origin and the configured ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.components.leaflet_map import tile_url
+from backend.api.security import SecurityHeadersMiddleware, origin_allowed, page_csp, tile_origin
 
 API_PREFIX = "/api"
 
@@ -33,4 +43,15 @@ def mount_api(reflex_asgi: ASGIApp) -> ASGIApp:
         else:
             await reflex_asgi(scope, receive, send)
 
-    return dispatch
+    tiles = tile_origin(tile_url())
+    csp = page_csp([tiles] if tiles else [])
+    return SecurityHeadersMiddleware(dispatch, policy=lambda _path: csp)
+
+
+def websocket_origin_allowed(origin: str | None, environ: Mapping[str, Any]) -> bool:
+    """For the Socket.IO server (engineio's `cors_allowed_origins` callable): a page of another
+    site must not drive a guest's session over the websocket."""
+    from reflex.config import get_config
+
+    allowed = get_config().cors_allowed_origins
+    return origin_allowed(origin, environ.get("HTTP_HOST"), allowed)

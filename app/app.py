@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 import reflex as rx
 
-from app.api_mount import mount_api
+from app.api_mount import mount_api, websocket_origin_allowed
 from app.pages import admin, checkout, hotel, index, login, profile, register, trip, trips
 from backend.bootstrap import get_context
 from workers.local import start_in_process_roles
@@ -22,6 +22,10 @@ async def in_process_roles() -> AsyncIterator[None]:
 
 app = rx.App(api_transformer=mount_api, stylesheets=["/trinity.css"])
 app.register_lifespan_task(in_process_roles)
+# Socket.IO checks the Origin of the websocket itself; only against the configured list, which
+# cannot name every host the app answers on: same host or a configured origin.
+if app.sio is not None:
+    app.sio.eio.cors_allowed_origins = websocket_origin_allowed
 
 # Pages are added explicitly: `@rx.page` pages are re-applied on the second compile
 # that `reflex run --env prod` does, which logs "Page ... is being redefined".

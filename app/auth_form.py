@@ -39,12 +39,15 @@ class AuthFormState(rx.State, mixin=True):
     async def _sign_in_with(
         self, service: Callable[..., tuple[str, User]], *args: Any
     ) -> AsyncIterator[rx.event.EventSpec | None]:
-        """Call the auth `service`; on success sign in and go on, else show its message."""
+        """Call the auth `service` (it validates and throttles, as for the API: the same limits,
+        per this tab's client address); on success sign in and go on, else show its message."""
         self.error = ""
         self.submitting = True
         yield
         try:
-            token, user = await call(service, *args)
+            token, user = await call(
+                service, *args, client=self.router.session.client_ip or "unknown"
+            )
         except TrinityError as error:
             self.error = error.message
             self.submitting = False

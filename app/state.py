@@ -131,6 +131,23 @@ class AuthState(rx.State):
         self._set_user(token, user)
         return self.user_id
 
+    async def current_admin(self) -> bool:
+        """Whether the token's user is an admin *now*: read again on every call (one primary-key
+        read), so an admin demoted (or deleted) while a tab is open loses admin at once; the
+        cached `is_admin` only decides what the page shows."""
+        if not self.token:
+            self._set_user("", None)
+            return False
+        token = self.token
+        try:
+            user = await call(auth.user_from_token, token)
+        except Unauthorized:
+            self.token = ""
+            self._set_user("", None)
+            return False
+        self._set_user(token, user)
+        return self.is_admin
+
     def sign_in(self, token: str, user: User) -> None:
         self.token = token
         self._set_user(token, user)

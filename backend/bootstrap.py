@@ -175,5 +175,8 @@ def build_context(settings: Settings) -> Context:
 
 @lru_cache
 def get_context() -> Context:
-    """The process-wide context built from the environment (the web app and the CLI use this)."""
-    return build_context(get_settings())
+    """The process-wide context built from the environment (the web app and the CLI use this):
+    the one way a server starts, so the place that refuses public secrets in full mode."""
+    settings = get_settings()
+    settings.require_secrets()
+    return build_context(settings)

@@ -27,6 +27,22 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+# Local mode's built-in values: public (they are in this file), so full mode refuses them.
+DEV_SECRET_KEY = "local-development-secret-not-for-production"
+DEV_ADMIN_PASSWORD = "admin-password"
+MIN_SECRET_KEY_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
+PLACEHOLDER_MARK = "change-me"  # what .env.example's placeholders start with
+
+
+class InsecureSettings(RuntimeError):
+    """Full mode was asked to start with a public secret or password."""
+
+
+def _is_public(value: str, built_in: str, min_length: int) -> bool:
+    return value == built_in or PLACEHOLDER_MARK in value.lower() or len(value) < min_length
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -47,9 +63,7 @@ class Settings(BaseSettings):
     search_sync_poll_seconds: float = Field(0.2, validation_alias=_env("SEARCH_SYNC_POLL_SECONDS"))
     search_sync_batch: int = Field(1000, validation_alias=_env("SEARCH_SYNC_BATCH"))
 
-    secret_key: str = Field(
-        "local-development-secret-not-for-production", validation_alias=_env("TRINITY_SECRET_KEY")
-    )
+    secret_key: str = Field(DEV_SECRET_KEY, validation_alias=_env("TRINITY_SECRET_KEY"))
     token_ttl_seconds: int = Field(7 * 24 * 3600, validation_alias=_env("TOKEN_TTL_SECONDS"))
     hold_ttl_seconds: int = Field(600, validation_alias=_env("HOLD_TTL_SECONDS"))
     sweep_interval_seconds: float = Field(5.0, validation_alias=_env("SWEEP_INTERVAL_SECONDS"))
@@ -71,11 +85,25 @@ class Settings(BaseSettings):
     lock_max_wait_ms: int = Field(3000, validation_alias=_env("LOCK_MAX_WAIT_MS"))
     lock_base_backoff_ms: float = Field(2.0, validation_alias=_env("LOCK_BASE_BACKOFF_MS"))
 
+    # Login: failures per client address and account (another address cannot lock the owner out),
+    # attempts per client address, in one window; registrations per client address per hour.
     login_max_failures: int = Field(5, validation_alias=_env("LOGIN_MAX_FAILURES"))
     login_window_seconds: int = Field(300, validation_alias=_env("LOGIN_WINDOW_SECONDS"))
+    login_client_max_attempts: int = Field(
+        60, ge=1, validation_alias=_env("LOGIN_CLIENT_MAX_ATTEMPTS")
+    )
+    register_client_max: int = Field(20, ge=1, validation_alias=_env("REGISTER_CLIENT_MAX"))
+    register_window_seconds: int = Field(3600, validation_alias=_env("REGISTER_WINDOW_SECONDS"))
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the TCP peer).
+    trusted_proxy_hops: int = Field(0, ge=0, validation_alias=_env("TRINITY_TRUSTED_PROXY_HOPS"))
+    # Browser origins besides the app's own that may call it (with credentials) and open its
+    # websocket, comma-separated; behind a proxy that rewrites Host, the app's public origin.
+    cors_origins_setting: str = Field("", validation_alias=_env("TRINITY_CORS_ORIGINS"))
+    # /api/metrics answers an admin's token, or this one (a scraper's `Authorization: Bearer`).
+    metrics_token: str | None = Field(None, validation_alias=_env("TRINITY_METRICS_TOKEN"))
 
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
-    admin_password: str = Field("admin-password", validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
+    admin_password: str = Field(DEV_ADMIN_PASSWORD, validation_alias=_env("TRINITY_ADMIN_PASSWORD"))
     demo_hotels: int = Field(10_000, validation_alias=_env("TRINITY_DEMO_HOTELS"))
 
     # QA's test mode (backend/clock.py, backend/scenarios/): a settable clock and /api/test/*.
@@ -119,6 +147,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'trinity.db'}"
 
     @property
+    def cors_origins(self) -> tuple[str, ...]:
+        origins = (origin.strip().rstrip("/") for origin in self.cors_origins_setting.split(","))
+        return tuple(origin for origin in origins if origin)
+
+    @property
     def runs_roles_in_process(self) -> bool:
         """Local mode's web app runs the relay, workers, sweeper and sync in its own threads."""
         return self.mode is Mode.LOCAL
@@ -144,6 +177,30 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise RuntimeError(f"TRINITY_MODE=full needs {', '.join(missing)}")
+
+    def require_secrets(self) -> None:
+        """Full mode serves real guests: a token signed with a public key is admin on the app, so
+        an unset, built-in or placeholder secret or admin password is a start-up error."""
+        if self.mode is not Mode.FULL:
+            return
+        problems = []
+        if _is_public(self.secret_key, DEV_SECRET_KEY, MIN_SECRET_KEY_LENGTH):
+            problems.append(
+                f"TRINITY_SECRET_KEY must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+                "characters (e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if _is_public(self.admin_password, DEV_ADMIN_PASSWORD, MIN_ADMIN_PASSWORD_LENGTH):
+            problems.append(
+                f"TRINITY_ADMIN_PASSWORD must be a password of your own of at least "
+                f"{MIN_ADMIN_PASSWORD_LENGTH} characters"
+            )
+        if problems:
+            raise InsecureSettings(
+                "TRINITY_MODE=full refuses to start with a built-in or placeholder secret: "
+                + "; ".join(problems)
+                + "."
+            )
 
 
 @lru_cache

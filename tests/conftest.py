@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,14 @@ from backend import models  # noqa: F401  (registers every table on the metadata
 from backend.bootstrap import build_context
 from backend.context import Context
 from backend.db import migrate
-from backend.settings import Mode, Settings
+from backend.settings import TEST_SECRET_PREFIX, Mode, Settings
+
+# Full mode refuses public secrets, and every server the suite starts (e2e, system, roles) inherits
+# this environment: a session's own random ones, shared by the in-process seeding and the servers
+# (a token the tests issue must verify on the server). The `test-` prefix is what test mode
+# (TRINITY_TEST_MODE) asks of a secret before it turns its clock and scenarios on.
+os.environ.setdefault("TRINITY_SECRET_KEY", TEST_SECRET_PREFIX + secrets.token_urlsafe(32))
+os.environ.setdefault("TRINITY_ADMIN_PASSWORD", secrets.token_urlsafe(16))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from backend.db import migrate
 from backend.logs import configure_logging
 from backend.seed import hotel_count, seed_hotels
 from backend.services import auth
-from backend.settings import get_settings
+from backend.settings import InsecureSettings, Mode, get_settings
 from workers import qa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,8 +61,13 @@ def _seed(ctx: Context, hotels: int, seed: int) -> None:
 
 
 def ensure_demo_accounts(ctx: Context) -> list[tuple[str, str, str]]:
+    """The admin from settings always; the demo guest (a public password) only in local mode.
+
+    Returns the logins to print: full mode's passwords are the operator's own and never shown."""
     settings = ctx.settings
     auth.ensure_user(ctx, settings.admin_email, settings.admin_password, "Admin", is_admin=True)
+    if settings.mode is not Mode.LOCAL:
+        return [("admin", settings.admin_email, "(TRINITY_ADMIN_PASSWORD)")]
     for email, password, name in DEMO_USERS:
         auth.ensure_user(ctx, email, password, name, is_admin=False)
     return [("admin", settings.admin_email, settings.admin_password)] + [
@@ -72,7 +77,7 @@ def ensure_demo_accounts(ctx: Context) -> list[tuple[str, str, str]]:
 
 @cli.command("demo-users")
 def demo_users_command() -> None:
-    """Create the admin (TRINITY_ADMIN_EMAIL/PASSWORD) and the demo guest if missing."""
+    """Create the admin (TRINITY_ADMIN_EMAIL/PASSWORD), and in local mode the demo guest."""
     for role, email, password in ensure_demo_accounts(get_context()):
         console.print(f"{role}: {email} / {password}")
 
@@ -271,7 +276,11 @@ def _configure() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except InsecureSettings as error:  # a clear line instead of a traceback, and no server
+        console.print(f"[red]{error}[/]")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def register_form() -> rx.Component:
                 auto_complete="name",
                 required=True,
                 auto_focus=True,
+                max_length=auth.MAX_NAME_LENGTH,
             ),
             labelled_input(
                 "Email",
@@ -51,15 +52,17 @@ def register_form() -> rx.Component:
                 type="email",
                 auto_complete="email",
                 required=True,
+                max_length=auth.MAX_EMAIL_LENGTH,
             ),
             labelled_input(
-                "Password (at least 8 characters)",
+                f"Password (at least {auth.MIN_PASSWORD_LENGTH} characters)",
                 "register-password",
                 name="password",
                 type="password",
                 auto_complete="new-password",
                 required=True,
-                min_length=8,
+                min_length=auth.MIN_PASSWORD_LENGTH,
+                max_length=auth.MAX_PASSWORD_LENGTH,
             ),
             rx.cond(
                 RegisterState.error != "", error_callout(RegisterState.error, id="register-error")

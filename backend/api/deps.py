@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -15,7 +16,7 @@ from backend.api.schemas import MAX_ID
 from backend.context import Context
 from backend.errors import Forbidden, InvalidInput, Unauthorized
 from backend.models import User
-from backend.services import auth
+from backend.services import auth, throttle
 
 
 async def get_ctx(request: Request) -> Context:
@@ -51,6 +52,14 @@ def get_current_user_id(ctx: ContextDep, token: BearerToken) -> int:
     return auth.user_id_from_token(ctx, token)
 
 
+async def get_client_address(request: Request, ctx: ContextDep) -> str:
+    """The caller's address for per-client limits (see throttle.client_address on proxies)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return throttle.client_address(peer, forwarded, ctx.settings.trusted_proxy_hops)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 # For routes that need only who is asking (holds, the hot path): skips building the User.
 CurrentUserId = Annotated[int, Depends(get_current_user_id)]
@@ -63,6 +72,17 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def get_metrics_reader(ctx: ContextDep, token: BearerToken) -> None:
+    """The metrics scraper's own token (TRINITY_METRICS_TOKEN), else an admin's."""
+    expected = ctx.settings.metrics_token
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    get_admin(auth.user_from_token(ctx, token))
+
+
+MetricsReader = Depends(get_metrics_reader)
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
 ]

@@ -16,6 +16,7 @@ from backend.api import errors
 from backend.api.deps import plain_query
 from backend.api.limits import BodyLimitMiddleware
 from backend.api.routes import auth, bookings, health, hotels, metrics, orders, search
+from backend.api.security import API_CSP, DOCS_CSP, SecurityHeadersMiddleware
 from backend.bootstrap import get_context
 from backend.context import Context
 from backend.logs import bind
@@ -35,6 +36,7 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     api.state.ctx = ctx or get_context()
     errors.install(api)
     api.add_middleware(BodyLimitMiddleware)
+    api.add_middleware(SecurityHeadersMiddleware, policy=_api_policy)
     api.add_middleware(RequestIdMiddleware)  # added last, so outermost: a 413 carries the id too
     root = APIRouter(
         prefix="/api",
@@ -53,6 +55,10 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     api.include_router(root)
     _mount_docs(api)
     return api
+
+
+def _api_policy(path: str) -> str:
+    return DOCS_CSP if path.startswith("/api/docs") else API_CSP
 
 
 def _mount_docs(api: FastAPI) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from backend.cancellation import percent, rule_for
 from backend.currency import DEFAULT_CURRENCY, convert
 from backend.models import Booking, CancellationPolicy, User
+from backend.services import auth
 from backend.services.hotels import HotelView, RoomTypeView
 from backend.services.refund_quote import Quote
 from backend.stay_time import CHECK_IN_TIME, CHECK_OUT_TIME, DEFAULT_TIMEZONE
@@ -59,15 +60,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The limits are the auth service's (the page's forms go through it too); documented here.
 class RegisterIn(Strict):
-    email: str = text(max_length=320)
-    password: str = Field(max_length=1024)
-    name: str = text(max_length=200)
+    email: str = text(max_length=auth.MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=auth.MAX_PASSWORD_LENGTH)
+    name: str = text(max_length=auth.MAX_NAME_LENGTH)
 
 
 class LoginIn(Strict):
-    email: str = text(max_length=320)
-    password: str = Field(max_length=1024)
+    email: str = text(max_length=auth.MAX_EMAIL_LENGTH)
+    password: str = Field(max_length=auth.MAX_PASSWORD_LENGTH)
 
 
 class UserOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -18,12 +19,26 @@ from backend.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidInput,
-    TooManyAttempts,
     Unauthorized,
 )
 from backend.models import User
+from backend.services.throttle import Limit, count_attempt, forget
 
+# The limits of an account's fields, checked here so the API and the page enforce the same ones.
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_EMAIL_LENGTH = 320
+MAX_NAME_LENGTH = 200
+# Characters a name may not hold: controls (NUL included) and the bidirectional overrides and
+# isolates that make a name display as something else ("\u202egnp.exe").
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# In-process callers (seeding, the CLI, benchmarks) name no client: only the account is counted.
+IN_PROCESS = "in-process"
+_REGISTER_LIMITED = "Too many new accounts from your address; try again later."
+_CLIENT_LIMITED = "Too many login attempts from your address; wait a few minutes."
+_ACCOUNT_LIMITED = "Too many failed logins for this account; wait a few minutes."
 _hasher = PasswordHasher()
 
 
@@ -35,20 +50,56 @@ def issue_token(ctx: Context, user: User) -> str:
     return _serializer(ctx).dumps({"uid": user.id})
 
 
+def canonical_email(email: str) -> str:
+    """One spelling per address: compatibility forms folded (full-width "ａｄｍｉｎ" is "admin")
+    and case folded, so lookalikes cannot register a second account."""
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
 def normalize_email(email: str) -> str:
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise InvalidInput(f"The email address is longer than {MAX_EMAIL_LENGTH} characters.")
     try:
-        return validate_email(email, check_deliverability=False).normalized.lower()
+        checked = validate_email(canonical_email(email), check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidInput(f"That email address is not valid: {error}") from None
+    return canonical_email(checked.normalized)
 
 
-def register(ctx: Context, email: str, password: str, name: str) -> tuple[str, User]:
-    address = normalize_email(email)
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidInput("Please tell us your name.")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"The name is longer than {MAX_NAME_LENGTH} characters.")
+    if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in cleaned):
+        raise InvalidInput("The name may not contain control or text-direction characters.")
+    return cleaned
+
+
+def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    if not name.strip():
-        raise InvalidInput("Please tell us your name.")
-    user = User(email=address, name=name.strip(), password_hash=_hasher.hash(password))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password is longer than {MAX_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def register(
+    ctx: Context, email: str, password: str, name: str, *, client: str = IN_PROCESS
+) -> tuple[str, User]:
+    """`client`: the caller's address (both faces pass it); each address may create
+    `register_client_max` accounts per window, counted before the password is hashed."""
+    address = normalize_email(email)
+    check_password(password)
+    cleaned_name = check_name(name)
+    if client != IN_PROCESS:
+        count_attempt(
+            ctx.redis,
+            [Limit(f"register:{client}", ctx.settings.register_client_max, _REGISTER_LIMITED)],
+            ctx.settings.register_window_seconds,
+        )
+    user = User(email=address, name=cleaned_name, password_hash=_hasher.hash(password))
     try:
         with transaction(ctx.engine) as session:
             session.add(user)
@@ -57,20 +108,28 @@ def register(ctx: Context, email: str, password: str, name: str) -> tuple[str, U
     return issue_token(ctx, user), user
 
 
-def login(ctx: Context, email: str, password: str) -> tuple[str, User]:
-    address = email.strip().lower()
-    failures_key = f"login-failures:{address}"
-    failures_so_far = ctx.redis.get(failures_key)
-    if int(str(failures_so_far or 0)) >= ctx.settings.login_max_failures:
-        raise TooManyAttempts("Too many failed logins for this account; wait a few minutes.")
+def login(ctx: Context, email: str, password: str, *, client: str = IN_PROCESS) -> tuple[str, User]:
+    """Each attempt is counted before the password is checked (atomically, so concurrent guesses
+    cannot all pass): per client address, and per address and account; a success clears the
+    latter. Guesses from elsewhere never lock the owner out of their own address."""
+    address = canonical_email(email)
+    if len(address) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidCredentials("Wrong email or password.")
+    settings = ctx.settings
+    failures = Limit(
+        f"login-failures:{client}:{address}", settings.login_max_failures, _ACCOUNT_LIMITED
+    )
+    limits = [failures]
+    if client != IN_PROCESS:
+        limits.append(
+            Limit(f"login-client:{client}", settings.login_client_max_attempts, _CLIENT_LIMITED)
+        )
+    count_attempt(ctx.redis, limits, settings.login_window_seconds)
     with transaction(ctx.engine) as session:
         user = session.exec(select(User).where(User.email == address)).first()
     if user is None or not _password_matches(user.password_hash, password):
-        failures = ctx.redis.incr(failures_key)
-        if failures == 1:
-            ctx.redis.expire(failures_key, ctx.settings.login_window_seconds)
         raise InvalidCredentials("Wrong email or password.")
-    ctx.redis.delete(failures_key)
+    forget(ctx.redis, failures)
     return issue_token(ctx, user), user
 
 
@@ -103,7 +162,8 @@ def _token_user_id(ctx: Context, token: str) -> int:
         raise Unauthorized("Your session has expired; please log in again.") from None
     except BadSignature:
         raise Unauthorized("Please log in.") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
+    # `type(...) is int`: JSON's `true` is a Python bool, and bool is an int subclass (user 1).
+    if not isinstance(payload, dict) or type(payload.get("uid")) is not int:
         raise Unauthorized("Please log in.")
     return int(payload["uid"])
 

@@ -1,7 +1,12 @@
-"""Liveness of every backing component, as `"ok"` or a short error string."""
+"""Liveness of every backing component, as `"ok"` or `"error: <kind>"`.
+
+The answer is public (load balancers ask it), so it names only the kind of failure; the
+exception's text (hosts, ports, driver messages) goes to the log.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -9,12 +14,15 @@ from sqlalchemy import text
 from backend.context import Context
 from backend.saga.broker import ping_broker
 
+log = logging.getLogger(__name__)
 
-def _probe(check: Callable[[], object]) -> str:
+
+def _probe(name: str, check: Callable[[], object]) -> str:
     try:
         check()
     except Exception as error:  # any failure of a probe is reported, not raised
-        return f"error: {type(error).__name__}: {error}"[:200]
+        log.warning("health check of %s failed: %s: %s", name, type(error).__name__, error)
+        return f"error: {type(error).__name__}"
     return "ok"
 
 
@@ -24,8 +32,8 @@ def check_components(ctx: Context) -> dict[str, str]:
             connection.execute(text("SELECT 1"))
 
     return {
-        "database": _probe(database),
-        "redis": _probe(ctx.redis.ping),
-        "broker": _probe(lambda: ping_broker(ctx.broker, ctx.settings)),
-        "search": _probe(ctx.search.ping),
+        "database": _probe("database", database),
+        "redis": _probe("redis", ctx.redis.ping),
+        "broker": _probe("broker", lambda: ping_broker(ctx.broker, ctx.settings)),
+        "search": _probe("search", ctx.search.ping),
     }

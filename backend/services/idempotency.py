@@ -7,6 +7,7 @@ action; the others wait and replay what it stored.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,9 +27,12 @@ RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255
 
 
-def request_hash(body: dict[str, Any]) -> str:
+def request_hash(secret_key: str, body: dict[str, Any]) -> str:
+    """A keyed fingerprint (HMAC-SHA256 with the app's secret): the checkout's body holds a card
+    number, and a plain hash of {booking_id, card_number} kept for 48 h could be brute-forced
+    back to the card (16 digits, Luhn, a known prefix) by anyone who reads the table."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(secret_key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def run_once(
@@ -42,7 +46,7 @@ def run_once(
 ) -> Response:
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters long.")
-    fingerprint = request_hash(body)
+    fingerprint = request_hash(ctx.settings.secret_key, body)
     with ctx.key_locks.hold_all([f"idempotency:{scope}:{user_id}:{key}"]):
         stored = _find(ctx, user_id, scope, key)
         if stored is not None:

@@ -84,6 +84,7 @@ def test_success_card_confirms_the_booking_live(stack: Stack, page: Page, browse
     # The confirmation: the hotel on a folium map served offline, and a downloadable summary.
     frame = page.locator("iframe#confirmation-map")
     expect(frame).to_be_visible()
+    assert frame.get_attribute("sandbox") == "allow-scripts"  # no same origin: no token access
     srcdoc = frame.get_attribute("srcdoc") or ""
     assert "/vendor/leaflet/leaflet.js" in srcdoc
     assert not PUBLIC_URL.search(srcdoc), PUBLIC_URL.search(srcdoc)

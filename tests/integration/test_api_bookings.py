@@ -201,7 +201,8 @@ def test_metrics_count_holds_and_conflicts(client: TestClient, ctx: Context) -> 
     body = _body(room_type_id, *stay())
     assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
     assert client.post("/api/bookings", json=body, headers=bearer(other)).status_code == 409
-    scrape = client.get("/api/metrics")
+    admin, _ = make_user(ctx, "ops@example.com", admin=True)
+    scrape = client.get("/api/metrics", headers=bearer(admin))
     assert scrape.status_code == 200
     assert scrape.headers["content-type"].startswith("text/plain")
     text = scrape.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 
+from factories import bearer, make_user
 from fastapi.testclient import TestClient
 from sagas import DECLINED_CARD, SagaHarness, saga, saga_factory  # noqa: F401
 
@@ -22,7 +23,8 @@ def _value(scrape: str, series: str) -> float:
 
 
 def test_saga_durations_and_worker_messages_are_exported(saga: SagaHarness) -> None:
-    client = TestClient(create_api(saga.ctx))
+    admin, _ = make_user(saga.ctx, "ops@example.com", admin=True)
+    client = TestClient(create_api(saga.ctx), headers=bearer(admin))
     confirmed = 'trinity_saga_duration_seconds_count{outcome="confirmed"}'
     failed = 'trinity_saga_duration_seconds_count{outcome="failed"}'
     charges = 'dramatiq_messages_total{{actor_name="charge_order",queue_name="{}"}}'.format(

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / "test-results" / "system"
 ADMIN = ("ops@example.com", "ops-password-1")
+CARD = "4242424242424242"
 
 
 def _free_port() -> int:
@@ -135,7 +136,12 @@ def test_every_compose_role_as_its_own_process(database_url: str, e2e_lock: None
     ):
         eventually(lambda: _healthy(http, web_process), 240, "the web role to answer /api/health")
         with running(roles, env) as processes:
-            _journey(http, {**web_process, **processes}, tag)
+            secrets = _journey(http, {**web_process, **processes}, tag)
+    # Every role's log (JSON lines and the servers' own output) after a whole checkout.
+    logs = {path.name: path.read_text(errors="replace") for path in LOGS.glob("*.log")}
+    assert set(logs) >= {f"{name}.log" for name in compose_roles()}
+    leaked = [(name, s[:6]) for name, text in logs.items() for s in secrets if s in text]
+    assert not leaked, f"tokens or card numbers in the logs: {leaked}"
 
 
 def _healthy(http: httpx.Client, processes: dict[str, subprocess.Popen]) -> bool:
@@ -144,7 +150,8 @@ def _healthy(http: httpx.Client, processes: dict[str, subprocess.Popen]) -> bool
     return http.get("/api/health").status_code == 200
 
 
-def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: str) -> None:
+def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: str) -> list[str]:
+    """A guest's and an admin's whole journey; returns the secrets it used (tokens, card)."""
     eventually(lambda: _healthy(http, processes), 30, "every role to stay up")
     token = http.post(
         "/api/auth/register",
@@ -166,7 +173,7 @@ def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: st
     assert held.status_code == 201, held.text
     order = http.post(
         "/api/checkout",
-        json={"booking_id": held.json()["id"], "card_number": "4242424242424242"},
+        json={"booking_id": held.json()["id"], "card_number": CARD},
         headers=guest,
     )
     assert order.status_code == 202, order.text
@@ -209,3 +216,4 @@ def _journey(http: httpx.Client, processes: dict[str, subprocess.Popen], tag: st
         30, "the rename to become searchable via the sync process",
     )  # fmt: skip
     assert hits[0]["id"] == 1 and hits[0]["name"] == new_name
+    return [token, admin_token, CARD, ADMIN[1]]

@@ -1,4 +1,8 @@
-"""Where the admin page lives and who may use it: every handler asks again on the server."""
+"""Where the admin page lives and who may use it: every handler asks again on the server.
+
+Handlers are callable over the websocket by any client, whatever the page shows, so each one that
+reads or changes admin data starts with `is_admin`, which reads the user's current flag.
+"""
 
 from __future__ import annotations
 
@@ -11,5 +15,4 @@ ROUTE = "/admin"
 
 async def is_admin(state: rx.State) -> bool:
     session = await state.get_state(AuthState)
-    await session.resolve()
-    return session.is_admin
+    return await session.current_admin()

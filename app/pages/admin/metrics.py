@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from app.pages.admin.access import ROUTE
+from app.pages.admin.access import ROUTE, is_admin
 from app.state import call, client_connected, context
 from backend.search.lag import sync_lag
 from backend.services import admin
@@ -64,9 +64,10 @@ class AdminMetricsState(rx.State):
 
     @rx.event(background=True)
     async def watch_lag(self) -> None:
-        """Re-read the sync lag every second while this tab shows the admin page."""
+        """Re-read the sync lag every second while this tab shows the admin page (for an admin
+        only: anyone's websocket can start this, and each loop polls the database)."""
         async with self:
-            if self._watching_lag:
+            if self._watching_lag or not await is_admin(self):
                 return
             self._watching_lag = True
         stop_at = time.monotonic() + LAG_WATCH_MAX_S
@@ -75,6 +76,8 @@ class AdminMetricsState(rx.State):
                 await asyncio.sleep(LAG_REFRESH_S)
                 async with self:
                     if not client_connected(self) or not self.router.url.path.startswith(ROUTE):
+                        return
+                    if not await is_admin(self):  # demoted while watching
                         return
                     await self._load_lag()
         finally:

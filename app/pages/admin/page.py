@@ -33,7 +33,7 @@ class AdminPageState(rx.State):
         if not await session.resolve():
             yield session.login_redirect(self)
             return
-        self.forbidden = not session.is_admin
+        self.forbidden = not await session.current_admin()
         if self.forbidden:
             self.loaded = True
             return

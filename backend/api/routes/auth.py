@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from backend.api.deps import ContextDep, CurrentUser
+from backend.api.deps import ClientAddress, ContextDep, CurrentUser
 from backend.api.errors import error_responses
 from backend.api.schemas import AuthOut, LoginIn, MeOut, RegisterIn, user_out
 from backend.services import auth
@@ -11,10 +11,10 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/register",
     status_code=201,
-    responses=error_responses((409, "`email_taken`: an account has this email already.")),
+    responses=error_responses((409, "`email_taken`: an account has this email already."), 429),
 )
-def register(body: RegisterIn, ctx: ContextDep) -> AuthOut:
-    token, user = auth.register(ctx, body.email, body.password, body.name)
+def register(body: RegisterIn, ctx: ContextDep, client: ClientAddress) -> AuthOut:
+    token, user = auth.register(ctx, body.email, body.password, body.name, client=client)
     return AuthOut(token=token, user=user_out(user))
 
 
@@ -22,8 +22,8 @@ def register(body: RegisterIn, ctx: ContextDep) -> AuthOut:
     "/auth/login",
     responses=error_responses((401, "`invalid_credentials`: wrong email or password."), 429),
 )
-def login(body: LoginIn, ctx: ContextDep) -> AuthOut:
-    token, user = auth.login(ctx, body.email, body.password)
+def login(body: LoginIn, ctx: ContextDep, client: ClientAddress) -> AuthOut:
+    token, user = auth.login(ctx, body.email, body.password, client=client)
     return AuthOut(token=token, user=user_out(user))
 
 

@@ -8,7 +8,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.api.deps import ContextDep
+from backend.api.deps import ContextDep, MetricsReader
+from backend.api.errors import error_responses
 from backend.context import Context
 from backend.models import OutboxMessage
 from backend.search.lag import sync_lag
@@ -73,8 +74,15 @@ PROMETHEUS_TEXT: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/metrics", response_class=Response, responses=PROMETHEUS_TEXT)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={**PROMETHEUS_TEXT, **error_responses(401, 403)},
+    dependencies=[MetricsReader],
+)
 def metrics(ctx: ContextDep) -> Response:
+    """Prometheus text, for an admin's token or the scraper's TRINITY_METRICS_TOKEN: the gauges
+    cost database counts per scrape, and the figures are operators' business."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TrinityCollector(ctx))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
