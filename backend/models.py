@@ -280,5 +280,25 @@ class SyncCheckpoint(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     change_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    version: int = 0  # bumped on every write: a compare-and-set notices a reset by `reindex`
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchRebuild(SQLModel, table=True):
+    """A request for a full rebuild of the search index (`trinity reindex`), served by the index's
+    one writer (backend/search/rebuilds.py), which records its progress here."""
+
+    __tablename__ = "search_rebuilds"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    requested_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    indexed: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    error: str | None = Field(default=None, max_length=500)

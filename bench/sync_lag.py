@@ -5,7 +5,7 @@
 
 Seeds N hotels into a fresh PostgreSQL database (COPY, as `trinity seed`), then:
 
-  reindex    `trinity reindex`'s code path (backend.search.sync.reindex): every hotel into a fresh
+  reindex    `trinity reindex`'s code path (backend.search.rebuilds.reindex): every hotel into a fresh
              Meilisearch index, swapped in; once per --batches payload size, each after reading
              the pages alone (no index: the database's share); --python-too also rebuilds from
              Python-built documents (the SQLite path) for comparison; --reindex-only stops there
@@ -52,7 +52,8 @@ from backend.search.documents import REBUILD_BATCH, all_documents, documents_for
 from backend.search.embedded import EmbeddedIndex
 from backend.search.meili import MeiliIndex, to_document
 from backend.search.port import HotelDoc, SearchQuery
-from backend.search.sync import reindex, run_sync
+from backend.search.rebuilds import reindex
+from backend.search.sync import run_sync
 from backend.seed import seed_hotels
 from backend.settings import Mode, Settings
 from bench.common import fresh_database, percentile
