@@ -71,7 +71,7 @@ class Hotel(SQLModel, table=True):
     amenities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = ""
     currency: str = Field(default="EUR", max_length=3)
-    # IANA zone of the hotel's clock: its "today", check-in times and deadlines (0005_stay_time).
+    # IANA zone of the hotel's clock: its "today", check-in times and deadlines (0006_stay_time).
     timezone: str = Field(default="UTC", max_length=64)
     cancellation_policy: CancellationPolicy = Field(
         default=CancellationPolicy.FLEXIBLE,
@@ -148,7 +148,7 @@ class Booking(SQLModel, table=True):
         sa_type=String(20),  # type: ignore[call-overload]
     )
     hold_expires_at: datetime
-    hold_extended: bool = False  # a hold may be extended once (0005_stay_time)
+    hold_extended: bool = False  # a hold may be extended once (0006_stay_time)
     total_price: Decimal = Field(max_digits=12, decimal_places=2)
     currency: str = Field(max_length=3)
     created_at: datetime = Field(default_factory=utcnow)
@@ -297,5 +297,25 @@ class SyncCheckpoint(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     change_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    version: int = 0  # bumped on every write: a compare-and-set notices a reset by `reindex`
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchRebuild(SQLModel, table=True):
+    """A request for a full rebuild of the search index (`trinity reindex`), served by the index's
+    one writer (backend/search/rebuilds.py), which records its progress here."""
+
+    __tablename__ = "search_rebuilds"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    requested_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    indexed: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    error: str | None = Field(default=None, max_length=500)

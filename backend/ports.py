@@ -143,13 +143,20 @@ class HoldWriter(Protocol):
 
 
 class LockBusy(Exception):
-    """A lock asked for without waiting is held by someone else."""
+    """A lock was not free within the time the caller allowed."""
+
+
+class Lease(Protocol):
+    def held(self) -> bool:
+        """Still held: False once the database session that holds it is gone (a server restart
+        ends it and frees the lock for someone else)."""
+        ...
 
 
 class ChangeFeed(Protocol):
     """What the search sync needs of the database beyond portable SQL: how far the change log is
-    settled, the pages a full rebuild reads, and the locks that order sync batches against a
-    rebuild across processes."""
+    settled, the pages a full rebuild reads, and the lock that makes one process at a time the
+    search index's writer."""
 
     def horizon(self, conn: Connection) -> int:
         """Every transaction with a txid below it has finished: no change below it can appear."""
@@ -160,9 +167,9 @@ class ChangeFeed(Protocol):
         short query, so no transaction stays open for a whole rebuild)."""
         ...
 
-    def lock(self, name: str, *, exclusive: bool, wait: bool) -> AbstractContextManager[None]:
-        """Hold the named lock (shared or exclusive) for the block, across processes; without
-        `wait`, LockBusy when someone else holds it."""
+    def writer_lock(self, timeout: float) -> AbstractContextManager[Lease]:
+        """Hold the search index's writer lock for the block, across processes and hosts;
+        LockBusy when it is not free within `timeout` seconds (0: a single try)."""
         ...
 
 

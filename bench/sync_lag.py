@@ -1,10 +1,11 @@
-"""Change capture in full mode: commit -> searchable lag under steady writes, and full reindex time.
+"""Change capture: commit -> searchable lag under steady writes, and full reindex time.
 
     source .run/dev/env && uv run python -m bench.sync_lag --hotels 100000
+    uv run python -m bench.sync_lag --mode local --hotels 10000     # SQLite + embedded index
 
 Seeds N hotels into a fresh PostgreSQL database (COPY, as `trinity seed`), then:
 
-  reindex    `trinity reindex`'s code path (backend.search.sync.reindex): every hotel into a fresh
+  reindex    `trinity reindex`'s code path (backend.search.rebuilds.reindex): every hotel into a fresh
              Meilisearch index, swapped in; once per --batches payload size, each after reading
              the pages alone (no index: the database's share); --python-too also rebuilds from
              Python-built documents (the SQLite path) for comparison; --reindex-only stops there
@@ -35,10 +36,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import text
 
@@ -46,9 +49,11 @@ from backend.bootstrap import build_context
 from backend.context import Context
 from backend.db import migrate
 from backend.search.documents import REBUILD_BATCH, all_documents, documents_for
+from backend.search.embedded import EmbeddedIndex
 from backend.search.meili import MeiliIndex, to_document
 from backend.search.port import HotelDoc, SearchQuery
-from backend.search.sync import reindex
+from backend.search.rebuilds import reindex
+from backend.search.sync import run_sync
 from backend.seed import seed_hotels
 from backend.settings import Mode, Settings
 from bench.common import fresh_database, percentile
@@ -115,28 +120,63 @@ def index_writer(meili: MeiliIndex, pool: ThreadPoolExecutor) -> Callable[[Updat
     return write
 
 
-def visible(meili: MeiliIndex, updates: list[Update]) -> set[int]:
-    """Ids of these updates whose new name and price the index already holds."""
-    wanted = {u.doc.id: u.doc for u in updates}
-    id_list = ", ".join(str(i) for i in wanted)
-    body = meili.client.index(meili.uid).get_documents(
-        {
-            "filter": f"id IN [{id_list}]",
-            "fields": ["id", "name", "price_min"],
-            "limit": len(wanted),
-        }
-    )
+class Probe(Protocol):
+    """Looks at the index the sync worker writes."""
+
+    def visible(self, updates: list[Update]) -> set[int]:
+        """Ids of these updates whose new name and price the index already holds."""
+        ...
+
+    def found_by_search(self, update: Update) -> bool: ...
+
+
+class MeiliProbe:
+    """Looks at a Meilisearch index (full mode)."""
+
+    def __init__(self, meili: MeiliIndex) -> None:
+        self.meili = meili
+
+    def visible(self, updates: list[Update]) -> set[int]:
+        wanted = {u.doc.id: u.doc for u in updates}
+        id_list = ", ".join(str(i) for i in wanted)
+        body = self.meili.client.index(self.meili.uid).get_documents(
+            {
+                "filter": f"id IN [{id_list}]",
+                "fields": ["id", "name", "price_min"],
+                "limit": len(wanted),
+            }
+        )
+        return _matching(wanted, ((int(d.id), d.name, float(d.price_min)) for d in body.results))
+
+    def found_by_search(self, update: Update) -> bool:
+        hits = self.meili.search(SearchQuery(text=update.word, limit=5)).hits
+        return any(h.id == update.doc.id and h.name == update.doc.name for h in hits)
+
+
+class EmbeddedProbe:
+    """Looks at the embedded index (local mode): its current generation's documents table."""
+
+    def __init__(self, index: EmbeddedIndex) -> None:
+        self.index = index
+
+    def visible(self, updates: list[Update]) -> set[int]:
+        wanted = {u.doc.id: u.doc for u in updates}
+        conn = self.index._conn()
+        g = self.index._generation(conn)
+        id_list = ", ".join(str(i) for i in wanted)
+        rows = conn.execute(f"SELECT id, name, price_min FROM docs_{g} WHERE id IN ({id_list})")
+        return _matching(wanted, rows)
+
+    def found_by_search(self, update: Update) -> bool:
+        hits = self.index.search(SearchQuery(text=update.word, limit=5)).hits
+        return any(h.id == update.doc.id and h.name == update.doc.name for h in hits)
+
+
+def _matching(wanted: dict[int, HotelDoc], rows: Iterable[tuple[int, str, float]]) -> set[int]:
     return {
-        int(d.id)
-        for d in body.results
-        if d.name == wanted[int(d.id)].name
-        and abs(float(d.price_min) - wanted[int(d.id)].price_min) < 0.005
-    }
-
-
-def found_by_search(meili: MeiliIndex, update: Update) -> bool:
-    hits = meili.search(SearchQuery(text=update.word, limit=5)).hits
-    return any(h.id == update.doc.id and h.name == update.doc.name for h in hits)
+        i for i, name, price in rows
+        if name == wanted[i].name and abs(price - wanted[i].price_min) < 0.005
+    }  # fmt: skip
 
 
 @dataclass
@@ -148,7 +188,7 @@ class Outcome:
 
 
 def measure(
-    write: Callable[[Update], None], meili: MeiliIndex, plan: list[Update], rate: float
+    write: Callable[[Update], None], probe: Probe, plan: list[Update], rate: float
 ) -> Outcome:
     """Write `plan` at `rate`/s while a poller times each update: write returned -> visible."""
     pending: dict[int, tuple[Update, float]] = {}
@@ -162,12 +202,12 @@ def measure(
             if not batch:
                 time.sleep(0.002)
                 continue
-            seen = visible(meili, [u for u, _ in batch])
+            seen = probe.visible([u for u, _ in batch])
             now = time.perf_counter()
             for update, written_at in batch:
                 if update.doc.id in seen:
                     outcome.lags_ms.append((now - written_at) * 1000)
-                    if len(outcome.lags_ms) % 20 == 0 and not found_by_search(meili, update):
+                    if len(outcome.lags_ms) % 20 == 0 and not probe.found_by_search(update):
                         outcome.search_misses += 1
                 elif now - written_at < GIVE_UP_S:
                     continue
@@ -258,6 +298,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--mode", choices=["full", "local"], default="full")
     parser.add_argument("--hotels", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=100.0, help="updates per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="per measured phase")
@@ -272,9 +313,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"start: {loadavg()}", flush=True)
-    with fresh_database("trinity_bench_sync") as url:
-        migrate(url)
-        settings = Settings(mode=Mode.FULL, database_url=url, search_index=INDEX)
+    with bench_settings(args.mode) as settings:
+        migrate(settings.sqlalchemy_url)
         ctx = build_context(settings)
         started = time.perf_counter()
         seed_hotels(ctx, args.hotels, seed=1)
@@ -288,33 +328,67 @@ def main() -> None:
             timed_reindex(ctx, args.hotels, batch)
             if args.python_too:
                 timed_python_rebuild(ctx, batch)
-        meili = ctx.search.inner  # type: ignore[attr-defined]
+        index = ctx.search.inner  # type: ignore[attr-defined]
         if not args.reindex_only:
-            lag_phases(ctx, settings, meili, args)
+            lag_phases(ctx, settings, index, args)
         print(f"end: {loadavg()}", flush=True)
-        meili.drop()
+        index.drop()
         ctx.engine.dispose()
 
 
+@contextmanager
+def bench_settings(mode: str) -> Iterator[Settings]:
+    if mode == "local":
+        with tempfile.TemporaryDirectory(prefix="bench-sync-") as data:
+            yield Settings(mode=Mode.LOCAL, data_dir=Path(data), search_index=INDEX)
+        return
+    with fresh_database("trinity_bench_sync") as url:
+        yield Settings(mode=Mode.FULL, database_url=url, search_index=INDEX)
+
+
 def lag_phases(
-    ctx: Context, settings: Settings, meili: MeiliIndex, args: argparse.Namespace
+    ctx: Context, settings: Settings, index: MeiliIndex | EmbeddedIndex, args: argparse.Namespace
 ) -> None:
     count = int(args.rate * args.seconds)
     warmup, sync_plan, direct_plan = _split(plan_updates(ctx, args.hotels, 2 * count + 50, 2))
+    probe: Probe = EmbeddedProbe(index) if isinstance(index, EmbeddedIndex) else MeiliProbe(index)
+    label = "in-process sync loop" if isinstance(index, EmbeddedIndex) else "trinity sync"
+    with sync_worker(ctx, settings):
+        measure(sql_writer(ctx), probe, warmup, rate=10)  # the worker has started
+        print(f"sync lag: {loadavg()}", flush=True)
+        outcome = measure(sql_writer(ctx), probe, sync_plan, args.rate)
+        report(f"commit -> searchable ({label}, SQL)", outcome)
+    print(f"baseline: {loadavg()}", flush=True)
+    if isinstance(index, EmbeddedIndex):
+        outcome = measure(lambda u: index.upsert([u.doc]), probe, direct_plan, args.rate)
+        report("write -> searchable (embedded index alone)", outcome)
+        return
+    with ThreadPoolExecutor(4) as pool:
+        outcome = measure(index_writer(index, pool), probe, direct_plan, args.rate)
+    report("enqueue -> searchable (Meilisearch alone)", outcome)
+
+
+@contextmanager
+def sync_worker(ctx: Context, settings: Settings) -> Iterator[None]:
+    """`trinity sync` as its own process in full mode; local mode's in-process role otherwise."""
+    if settings.mode == Mode.LOCAL:
+        stop = threading.Event()
+        thread = threading.Thread(target=run_sync, args=(ctx, stop), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(30)
+        return
     log = Path(tempfile.mkdtemp(prefix="bench-sync-")) / "sync.log"
     worker = spawn_sync(settings, log)
     try:
-        measure(sql_writer(ctx), meili, warmup, rate=10)  # the worker has started
-        print(f"sync lag: {loadavg()}", flush=True)
-        outcome = measure(sql_writer(ctx), meili, sync_plan, args.rate)
-        report("commit -> searchable (trinity sync, SQL)", outcome)
+        yield
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
-    print(f"baseline: {loadavg()}   (sync worker log: {log})", flush=True)
-    with ThreadPoolExecutor(4) as pool:
-        outcome = measure(index_writer(meili, pool), meili, direct_plan, args.rate)
-    report("enqueue -> searchable (Meilisearch alone)", outcome)
+        print(f"(sync worker log: {log})", flush=True)
 
 
 def _split(plan: list[Update]) -> tuple[list[Update], list[Update], list[Update]]:

@@ -101,7 +101,7 @@ def seed(data_dir: Path, hotels: int) -> dict[str, object]:
     """Demo hotels, the search index, a guest with a confirmed booking and an admin."""
     from backend.bootstrap import build_context
     from backend.db import migrate
-    from backend.search.sync import reindex
+    from backend.search.rebuilds import reindex
     from backend.seed import seed_hotels
     from backend.services import auth
     from backend.settings import Mode, Settings

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from backend.bootstrap import build_context
 from backend.context import Context
+from backend.ports import LockBusy
 from backend.search.port import HotelDoc
 from backend.search.sync import run_sync
 
@@ -95,16 +96,28 @@ _cleanup_registered: list[bool] = []
 
 
 @contextmanager
-def running_sync(ctx: Context) -> Iterator[threading.Thread]:
+def running_sync(ctx: Context, standby: bool = False) -> Iterator[threading.Thread]:
+    """The sync worker in a thread, holding the index's writer lock before the block begins
+    (`standby`: someone else holds it, the worker waits for it)."""
     stop = threading.Event()
     worker = threading.Thread(target=run_sync, args=(ctx, stop), name="test-sync", daemon=True)
     worker.start()
     try:
+        if not standby:
+            eventually(lambda: _writer_lock_taken(ctx), within=10)
         yield worker
     finally:
         stop.set()
         worker.join(timeout=10)
         assert not worker.is_alive(), "the sync worker did not stop"
+
+
+def _writer_lock_taken(ctx: Context) -> bool:
+    try:
+        with ctx.feed.writer_lock(timeout=0):
+            return False
+    except LockBusy:
+        return True
 
 
 def insert_hotel_sql(ctx: Context, name: str, price: str = "80.00") -> int:

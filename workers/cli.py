@@ -196,11 +196,19 @@ def sync_command() -> None:
 
 @cli.command("reindex")
 def reindex_command(
-    batch: int = typer.Option(5_000, "--batch", min=1, help="Hotels per index write."),
+    batch: int = typer.Option(
+        5_000, "--batch", min=1, help="Hotels per index write (a rebuild in this process)."
+    ),
+    timeout: float = typer.Option(
+        900.0, "--timeout", min=0, help="Seconds to wait for the sync worker's rebuild."
+    ),
 ) -> None:
-    """Rebuild the search index from the database into a fresh index and swap it in."""
+    """Rebuild the search index from the database into a fresh index and swap it in.
+
+    The running sync worker does it (asked through the database); with no worker running, this
+    process does, as the index's one writer."""
     from backend.search.documents import hotel_count as indexable_hotels
-    from backend.search.sync import reindex
+    from backend.search.rebuilds import ReindexTimeout, reindex
 
     ctx = get_context()
     migrate(ctx.settings.sqlalchemy_url)
@@ -212,7 +220,18 @@ def reindex_command(
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("reindex", total=indexable_hotels(ctx.engine))
-        done = reindex(ctx, lambda n: progress.advance(task, n), batch=batch)
+        try:
+            done = reindex(
+                ctx,
+                lambda n: progress.advance(task, n),
+                batch=batch,
+                timeout=timeout,
+                waiting=lambda message: progress.console.print(f"[yellow]{message}[/]"),
+            )
+        except ReindexTimeout as error:
+            progress.stop()
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from None
     console.print(f"[green]{done} hotels indexed and swapped in[/]")
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
-from backend.search.sync import CONSUMER, load_checkpoint
+from backend.search.checkpoint import CONSUMER, load_checkpoint
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _aware(moment: datetime | str | None) -> datetime | None:
 def sync_lag(engine: Engine, now: datetime | None = None) -> SyncLag:
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
-        after = load_checkpoint(conn).position
+        after = load_checkpoint(conn)
         row = conn.execute(
             text(
                 "SELECT count(*), min(changed_at) FROM hotel_changes "

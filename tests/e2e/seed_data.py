@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.bootstrap import build_context
 from backend.db import migrate
-from backend.search.sync import reindex
+from backend.search.rebuilds import reindex
 from backend.services import auth, hotels
 from backend.services.hotels import RoomTypeSpec
 from backend.settings import Mode, Settings

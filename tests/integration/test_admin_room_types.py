@@ -19,8 +19,9 @@ from sqlalchemy import text
 from backend.context import Context
 from backend.errors import InvalidInput, NotFound, RoomTypeInUse
 from backend.models import BookingStatus
+from backend.search.checkpoint import pending_changes
 from backend.search.port import SearchQuery
-from backend.search.sync import pending_changes, sync_once
+from backend.search.sync import sync_once
 from backend.services.booking import HoldRequest, cancel_booking, hold_room
 from backend.services.hotels import RoomTypeSpec, create_hotel, get_hotel, remove_room_type
 

@@ -22,7 +22,7 @@ from backend.bootstrap import build_context
 from backend.context import Context
 from backend.search.cache import CachedSearch
 from backend.search.embedded import EmbeddedIndex
-from backend.search.sync import reindex
+from backend.search.rebuilds import reindex
 from backend.services.hotels import RoomTypeSpec, create_hotel
 from backend.services.search import SearchRequest, search_hotels
 from backend.settings import Mode, SearchEngine, Settings

@@ -26,22 +26,18 @@ from sqlalchemy import Connection, text
 
 from backend.adapters.postgres.documents import encoded_documents
 from backend.context import Context
-from backend.search.batch_gate import rebuild_lock
-from backend.search.documents import all_documents, documents_for
-from backend.search.meili import to_document
-from backend.search.port import SearchQuery
-from backend.search.sync import (
-    REINDEX_HOLD,
+from backend.search.checkpoint import (
     Position,
-    SyncState,
-    force_checkpoint,
     load_checkpoint,
     pending_changes,
     prune,
-    reindex,
     settled_head,
-    sync_once,
 )
+from backend.search.documents import all_documents, documents_for
+from backend.search.meili import to_document
+from backend.search.port import SearchQuery
+from backend.search.rebuilds import reindex
+from backend.search.sync import SyncState, sync_once
 
 HOTEL = {
     "name": "Quinta Verde", "city": "Sintra", "country": "PT", "lat": 38.8, "lng": -9.39,
@@ -67,7 +63,7 @@ def api_hits(client: TestClient, q: str) -> list[dict[str, Any]]:
 
 def checkpoint(ctx: Context) -> Position:
     with ctx.engine.connect() as conn:
-        return load_checkpoint(conn).position
+        return load_checkpoint(conn)
 
 
 def drain(ctx: Context, state: SyncState | None = None) -> None:
@@ -355,7 +351,7 @@ def test_reindex_swaps_while_searches_keep_working(ctx: Context) -> None:
         searcher.join()
     assert failures == [] and sum(progress) == 300 and len(progress) == 6
     assert ctx.search.count() == 300
-    # The checkpoint went back to where the rebuild began; replaying is harmless.
+    # Replaying what the rebuild covered anyway is harmless.
     drain(ctx)
     assert ctx.search.count() == 300
     settle(ctx)
@@ -384,12 +380,12 @@ def test_a_reindex_after_a_bulk_load_leaves_nothing_to_replay(ctx: Context) -> N
     assert ctx.search.count() == 300
 
 
-def test_a_batch_in_flight_when_a_reindex_begins_cannot_put_old_documents_into_it(
+def test_a_batch_in_flight_when_a_reindex_is_asked_for_cannot_put_old_documents_into_it(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The worker read a hotel, then a rename commits and a reindex begins while the worker's
-    write is still on its way: the reindex waits for that write (the batch gate), so the stale
-    document lands in the old index and the new one holds the rename."""
+    """The worker read a hotel, then a rename commits and a reindex is asked for while the
+    worker's write is still on its way: the worker is the index's only writer, so it finishes that
+    write (into the old index) before it rebuilds, and the new index holds the rename."""
     from backend.seed import seed_hotels
 
     seed_hotels(ctx, 60, seed=7)
@@ -406,44 +402,37 @@ def test_a_batch_in_flight_when_a_reindex_begins_cannot_put_old_documents_into_i
 
     outcomes: list[object] = []
 
-    def run(step: Any) -> None:
+    def run_reindex() -> None:
         try:
-            outcomes.append(step())
+            outcomes.append(reindex(ctx, lambda n: None, timeout=60))
         except BaseException as error:  # asserted below
             outcomes.append(error)
 
     monkeypatch.setattr(ctx.search, "upsert", stalled_upsert)
-    worker = threading.Thread(target=run, args=(lambda: sync_once(ctx),), daemon=True)
-    reindexer = threading.Thread(
-        target=run, args=(lambda: reindex(ctx, lambda n: None),), daemon=True
-    )
-    worker.start()
-    try:
-        assert read.wait(10)
-        monkeypatch.setattr(ctx.search, "upsert", real_upsert)
-        with ctx.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE hotels SET name = 'Casa Tardia' WHERE id = :id"), {"id": first}
-            )
-        reindexer.start()
-        reindexer.join(1.5)
-        assert reindexer.is_alive()  # waiting behind the batch in flight
-    finally:
-        release.set()
-        worker.join(10)
-        if reindexer.is_alive() or reindexer.ident:
+    reindexer = threading.Thread(target=run_reindex, daemon=True)
+    with running_sync(ctx):
+        try:
+            assert read.wait(10)
+            monkeypatch.setattr(ctx.search, "upsert", real_upsert)
+            with ctx.engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE hotels SET name = 'Casa Tardia' WHERE id = :id"), {"id": first}
+                )
+            reindexer.start()
+            reindexer.join(1.5)
+            assert reindexer.is_alive()  # the worker serves it once its batch is written
+        finally:
+            release.set()
             reindexer.join(60)
-    assert not reindexer.is_alive()
-    assert not any(isinstance(o, BaseException) for o in outcomes), outcomes
-    settle(ctx)
-    assert found(ctx, "Tardia") == [first]
+        assert outcomes == [60]
+        assert found(ctx, "Tardia") == [first]  # the new index, as soon as the reindex returns
 
 
-def test_a_rebuild_that_fails_late_puts_the_checkpoint_back(
+def test_a_rebuild_that_fails_late_leaves_the_checkpoint_alone(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A failure after the swap (dropping the old index, say): the changes the worker gave the old
-    index meanwhile must be replayed, so the checkpoint goes back to where the reindex began."""
+    """A failure after the swap (dropping the old index, say): whatever came after the checkpoint
+    must still be replayed into the live index, so the checkpoint stays where it was."""
     from backend.seed import seed_hotels
 
     seed_hotels(ctx, 40, seed=7)
@@ -459,21 +448,37 @@ def test_a_rebuild_that_fails_late_puts_the_checkpoint_back(
     with pytest.raises(RuntimeError):
         reindex(ctx, lambda n: None)
     assert checkpoint(ctx) == before
+    with ctx.feed.writer_lock(timeout=0):  # given back
+        pass
 
 
-def test_prune_drops_the_hold_of_a_reindex_that_died(ctx: Context) -> None:
+def test_a_reindex_killed_mid_rebuild_leaves_its_request_to_the_worker(ctx: Context) -> None:
+    """`trinity reindex` rebuilding in its own process dies half-way: the lock is free again (the
+    kernel or the server frees it with the process), the checkpoint has not moved, and the
+    worker serves the request it left behind."""
     from backend.seed import seed_hotels
 
-    seed_hotels(ctx, 20, seed=7)
+    seed_hotels(ctx, 40, seed=7)
     settle(ctx)
-    force_checkpoint(ctx.engine, Position(), REINDEX_HOLD)  # left by a killed `trinity reindex`
-    with rebuild_lock(ctx.feed):  # while a reindex runs, its hold stays
-        prune(ctx)
-        with ctx.engine.connect() as conn:
-            assert load_checkpoint(conn, REINDEX_HOLD).version >= 0
-    assert prune(ctx) > 0  # no rebuild running: the hold was stale, the log goes
+    before = checkpoint(ctx)
+
+    def dies(_done: int) -> None:
+        raise Killed
+
+    with pytest.raises(Killed):
+        reindex(ctx, dies, batch=10)
+    assert checkpoint(ctx) == before
+    assert unfinished_rebuilds(ctx) == 1
+    with running_sync(ctx):
+        eventually(lambda: unfinished_rebuilds(ctx) == 0, within=10)
+    assert ctx.search.count() == 40
+    assert prune(ctx) >= 0
+
+
+def unfinished_rebuilds(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
-        assert load_checkpoint(conn, REINDEX_HOLD).version == -1
+        sql = "SELECT count(*) FROM search_rebuilds WHERE finished_at IS NULL"
+        return int(conn.execute(text(sql)).scalar_one())
 
 
 def test_an_edit_made_while_the_reindex_reads_reaches_the_new_index(ctx: Context) -> None:

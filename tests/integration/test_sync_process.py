@@ -17,8 +17,8 @@ from search_fixtures import eventually, search_context, warm_up
 from sqlalchemy import text
 
 from backend.context import Context
+from backend.search.checkpoint import Position, load_checkpoint, pending_changes
 from backend.search.documents import documents_for
-from backend.search.sync import Position, load_checkpoint, pending_changes
 from backend.seed import seed_hotels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def spawn_sync(ctx: Context, log: Path) -> subprocess.Popen[bytes]:
 
 def checkpoint(ctx: Context) -> Position:
     with ctx.engine.connect() as conn:
-        return load_checkpoint(conn).position
+        return load_checkpoint(conn)
 
 
 def index_busy(ctx: Context) -> bool:

