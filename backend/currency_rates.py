@@ -5,8 +5,10 @@ Date: 2025-06-30. Where the figures come from: approximate mid-market rates arou
 European Central Bank's euro foreign exchange reference rates for the currencies it publishes,
 and for the others the US dollar rate published by the issuing central bank crossed with
 EUR/USD 1.17 (currencies pegged by law use their fixed parity: BAM, BGN, CVE, KMF, XAF, XOF,
-XPF). Compiled by hand and rounded to three or four significant figures: good to a few percent,
-which is what an approximate price shown to a guest needs. Nothing is ever charged at these
+XPF). Compiled by hand, without network access, from recollection of those published figures, and
+rounded to three or four significant figures: meant to be good to a few percent (what an
+approximate price shown to a guest needs), but NOT yet checked against the published tables:
+check them against the ECB's file for RATES_DATE before relying on them. Nothing is ever charged at these
 rates: a hotel charges in its own currency. Refresh the table and RATES_DATE together.
 """
 
