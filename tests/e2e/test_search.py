@@ -8,11 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+from seed_data import SeededData
 
 pytestmark = pytest.mark.e2e
 
 # A viewport around central Lisbon: Alfama, Baixa and Belém (Sintra lies west of it).
 LISBON = "ne_lat=38.73&ne_lng=-9.1&sw_lat=38.68&sw_lng=-9.25"
+
+
+def lisbon(seeded: SeededData) -> str:
+    """The text that finds this run's three Lisbon hotels (and no one else's: seed_data.py)."""
+    return f"lisbon {seeded.tag}"
 
 
 def hit_names(page: Page) -> list[str]:
@@ -30,9 +36,9 @@ def expect_in_url(page: Page, **params: str) -> None:
 
 
 def test_filters_change_results_and_a_reload_restores_them(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(app_server + "/?q=lisbon")
+    page.goto(app_server + f"/?q={lisbon(seeded)}")
     count = page.locator("#search-count")
     expect(count).to_have_text("3 hotels")
     expect(page.locator(".trinity-price-marker")).to_have_count(3)
@@ -48,11 +54,17 @@ def test_filters_change_results_and_a_reload_restores_them(
     page.get_by_role("checkbox", name="Breakfast").click()
     expect(count).to_have_text("1 hotel")
     expect(page.locator(".trinity-price-marker")).to_have_text(["€95"])
-    expect_in_url(page, q="lisbon", amenities="breakfast", sort="price_asc", guests="2")
+    expect_in_url(
+        page,
+        q=lisbon(seeded).replace(" ", "+"),
+        amenities="breakfast",
+        sort="price_asc",
+        guests="2",
+    )
 
     page.reload()
     expect(count).to_have_text("1 hotel")
-    expect(page.get_by_label("Where to?")).to_have_value("lisbon")
+    expect(page.get_by_label("Where to?")).to_have_value(lisbon(seeded))
     expect(page.get_by_label("Max price")).to_have_value("100")
     expect(page.get_by_role("checkbox", name="Breakfast")).to_be_checked()
     expect(page.get_by_label("Sort by")).to_have_value("price_asc")
@@ -78,9 +90,11 @@ def sent_events(page: Page) -> list[str]:
     return frames
 
 
-def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) -> None:
+def test_the_list_and_the_map_highlight_each_other(
+    app_server: str, seeded: SeededData, page: Page
+) -> None:
     frames = sent_events(page)
-    page.goto(app_server + "/?q=lisbon&sort=price_asc")
+    page.goto(app_server + f"/?q={lisbon(seeded)}&sort=price_asc")
     expect(page.locator("#search-count")).to_have_text("3 hotels")
     expect(page.locator(".trinity-price-marker")).to_have_count(3)
     sent_before = len(frames)
@@ -118,9 +132,9 @@ def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) 
 
 
 def test_map_moves_change_results_and_the_url_keeps_the_viewport(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(f"{app_server}/?{LISBON}")
+    page.goto(f"{app_server}/?q={seeded.tag}&{LISBON}")
     count = page.locator("#search-count")
     expect(count).to_have_text("3 hotels")
 
