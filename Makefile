@@ -7,7 +7,7 @@ SERVICES_DIR := $(CURDIR)/.run/services
 # Extra pytest arguments for `make test`, e.g. make test ARGS="-k booking -x"
 ARGS ?=
 
-.PHONY: run test lint services-up services-down clean
+.PHONY: run test e2e lint services-up services-down clean
 
 run:
 	bash scripts/install.sh app
@@ -18,6 +18,14 @@ test:
 	bash scripts/install.sh test
 	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh $(ARGS)
+
+# The browser suite against an already running deployment, seeded through its API only:
+#   make e2e URL=http://host:port [ARGS="-k search"]
+# Admin login: TRINITY_E2E_ADMIN_EMAIL / TRINITY_E2E_ADMIN_PASSWORD (default: the local demo admin).
+e2e:
+	@[[ -n "$(URL)" ]] || { echo "usage: make e2e URL=http://host:port [ARGS=...]" >&2; exit 2; }
+	bash scripts/install.sh test
+	TRINITY_E2E_URL="$(URL)" TRINITY_TEST_NO_SERVICES=1 bash scripts/test.sh tests/e2e $(ARGS)
 
 # ruff (lint + format) on the whole tree, mypy on the service code and the process roles.
 lint:

@@ -3,8 +3,9 @@
 # Run the test suite: scripts/test.sh [pytest args]
 #
 # If DATABASE_URL, REDIS_URL, BROKER_URL and MEILI_URL are all set (e.g. docker compose is up),
-# the tests use those servers. Otherwise throwaway servers are started in a fresh state dir under
-# .run/ (scripts/services.sh) and stopped again on exit, Ctrl-C or SIGTERM.
+# the tests use those servers; with TRINITY_TEST_NO_SERVICES=1 none are started (make e2e).
+# Otherwise throwaway servers are started in a fresh state dir under .run/ (scripts/services.sh)
+# and stopped again on exit, Ctrl-C or SIGTERM.
 # Exits non-zero when pytest fails and when it collects no tests (pytest exit code 5).
 # Expects scripts/install.sh test to have run (make test does both).
 set -euo pipefail
@@ -72,7 +73,9 @@ trap cleanup EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
-if [[ -n ${DATABASE_URL:-} && -n ${REDIS_URL:-} && -n ${BROKER_URL:-} && -n ${MEILI_URL:-} ]]; then
+if [[ ${TRINITY_TEST_NO_SERVICES:-} == 1 ]]; then
+  echo "[test] no loopback servers (TRINITY_TEST_NO_SERVICES=1, e.g. make e2e URL=...)"
+elif [[ -n ${DATABASE_URL:-} && -n ${REDIS_URL:-} && -n ${BROKER_URL:-} && -n ${MEILI_URL:-} ]]; then
   echo "[test] using the servers from the environment (DATABASE_URL, REDIS_URL, BROKER_URL, MEILI_URL)"
 else
   mkdir -p .run

@@ -1,47 +1,56 @@
-"""Browser end-to-end fixtures: a `reflex run --env prod` server and Debian Chromium.
+"""Browser end-to-end fixtures: the app under test, its data, and Debian Chromium.
 
-The server is started once per session on a free port (page, /api and the Reflex
-websocket all on that one port) in its own process group, and the whole group is
-stopped afterwards. Its output goes to test-results/e2e/reflex-server.log.
+Standalone (the default), the suite starts `reflex run --env prod` once per session on a free port
+(page, /api and the Reflex websocket all on that one port) in its own process group, and stops
+the whole group afterwards. Its output goes to test-results/e2e/reflex-server.log.
 
-On a failed test, a screenshot and the browser console log are kept under
-test-results/e2e/<test>/.
+With TRINITY_E2E_URL=http://host:port it starts nothing and drives that running deployment
+instead (the admin login from TRINITY_E2E_ADMIN_EMAIL / TRINITY_E2E_ADMIN_PASSWORD, by default
+the local demo admin). Either way the data is made through the public API only (seed_data.py);
+the few tests that need the server's internals are marked `standalone_only` and skipped there.
+
+On a failed test, a screenshot, the browser console log and a Playwright trace (`trace.zip`, open it
+with `playwright show-trace`) are kept under test-results/e2e/<test>/.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from api_client import Api
 from playwright.sync_api import ConsoleMessage, Error, Page
-from processes import stop_tree
-from seed_data import SeededData, seed, settings_for
+from seed_data import Guest, SeededData, seed
+from servers import (
+    ARTIFACTS_DIR,
+    FULL_ROLES,
+    REPO_ROOT,
+    TOOLS_BIN,
+    ServerLog,
+    cleanup_full,
+    free_port,
+    fresh_database,
+    full_server_urls,
+    http_ok,
+    prepare_database,
+    start_reflex,
+    stop_group,
+)
 from stacks import Stack
 
-from backend.bootstrap import build_context
-from backend.context import Context
-from backend.settings import Mode, Settings
+if TYPE_CHECKING:
+    from backend.context import Context
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TOOLS_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin"
-ARTIFACTS_DIR = REPO_ROOT / "test-results" / "e2e"
-SERVER_START_TIMEOUT_S = float(os.environ.get("E2E_SERVER_START_TIMEOUT", "240"))
-SERVER_STOP_GRACE_S = 5.0
 GATEWAY_LATENCY_MS = 1000
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,55 +62,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Set: drive the deployment at this URL instead of starting servers (README, "For QA").
+E2E_URL = os.environ.get("TRINITY_E2E_URL", "").rstrip("/")
+# The admin of the suite's own servers (their TRINITY_ADMIN_*); against E2E_URL, the environment's.
+OWN_ADMIN = Guest("e2e-admin@example.com", "Admin", "e2e-admin-password-1")
+IN_PROCESS_ONLY = (
+    "TRINITY_E2E_URL: this test sets up its situation through the server's own services "
+    "(the in-process backend), which a remote deployment does not offer"
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: drives the web app in a real Chromium")
+    config.addinivalue_line(
+        "markers",
+        "standalone_only(reason): needs the suite's own server (its files, logs or internals); "
+        "skipped with `reason` when TRINITY_E2E_URL names a deployment",
+    )
 
 
 # ---------------------------------------------------------------------------
 # Reflex server
 # ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ServerLog:
-    """The server's log file, read back through its open descriptor.
-
-    Any pytest session with pytest-playwright deletes test-results/ when it starts
-    (its autouse `delete_output_dir`), e.g. another test run in the same checkout.
-    The open descriptor survives that, and `restore()` writes the file back.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = path.open("w+b")
-
-    def text(self) -> str:
-        self.file.flush()
-        return os.pread(self.file.fileno(), os.fstat(self.file.fileno()).st_size, 0).decode(
-            errors="replace"
-        )
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.text().splitlines()[-lines:])
-
-    def note(self, line: str) -> None:
-        self.file.write(f"\n[e2e] {line}\n".encode())
-        self.file.flush()
-
-    def restore(self) -> None:
-        if not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(self.text())
-
-    def close(self) -> None:
-        self.restore()
-        self.file.close()
 
 
 def _server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -140,151 +122,84 @@ def _server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server and everything it started (tests/processes.py)."""
-    stop_tree(proc, SERVER_STOP_GRACE_S)
+def _own_admin_env() -> dict[str, str]:
+    return {"TRINITY_ADMIN_EMAIL": OWN_ADMIN.email, "TRINITY_ADMIN_PASSWORD": OWN_ADMIN.password}
 
 
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+@dataclass(frozen=True)
+class LocalServer:
+    base_url: str
+    data_dir: Path
 
 
 @pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededData:
-    """A migrated SQLite data dir with the deterministic hotels and guests of seed_data.py."""
-    return seed(tmp_path_factory.mktemp("trinity-data"))
+def local_server(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """Start `reflex run --env prod` (local mode) on a free port, on a fresh data dir."""
+    data_dir = tmp_path_factory.mktemp("trinity-data")
+    port = free_port()
+    env = _server_env(port, data_dir, **_own_admin_env())
+    prepare_database(env)
+    log = ServerLog(ARTIFACTS_DIR / "reflex-server.log")
+    proc = None
+    try:
+        proc = start_reflex(env, port, log)
+        yield LocalServer(f"http://127.0.0.1:{port}", data_dir)
+    finally:
+        if proc is not None:
+            stop_group(proc)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(request: pytest.FixtureRequest) -> str:
+    """The base URL of the app under test: TRINITY_E2E_URL, or the suite's own local server."""
+    if not E2E_URL:
+        return str(request.getfixturevalue("local_server").base_url)
+    if not http_ok(f"{E2E_URL}/api/health"):
+        pytest.fail(f"TRINITY_E2E_URL={E2E_URL}: GET /api/health does not answer 200")
+    return E2E_URL
+
+
+@pytest.fixture(scope="session")
+def api(app_server: str) -> Api:
+    """The public REST API of the app under test (the one way tests set up their data)."""
+    return Api(app_server)
+
+
+def _admin_login() -> Guest:
+    if not E2E_URL:
+        return OWN_ADMIN
+    return Guest(
+        os.environ.get("TRINITY_E2E_ADMIN_EMAIL", "admin@example.com"),
+        "Admin",
+        os.environ.get("TRINITY_E2E_ADMIN_PASSWORD", "admin-password"),
+    )
+
+
+@pytest.fixture(scope="session")
+def seeded(api: Api, request: pytest.FixtureRequest) -> SeededData:
+    """This run's hotels and guests, made through the API (seed_data.py)."""
+    data_dir = None if E2E_URL else request.getfixturevalue("local_server").data_dir
+    return seed(api, _admin_login(), data_dir)
 
 
 @pytest.fixture(scope="session")
 def backend(seeded: SeededData) -> Iterator[Context]:
-    """The services on the server's own database, for setting up a test's situation directly."""
-    ctx = build_context(settings_for(seeded.data_dir))
+    """The services on the suite's own server's database, for the few tests that need internals
+    (standalone only: skips against TRINITY_E2E_URL)."""
+    if seeded.data_dir is None:
+        pytest.skip(IN_PROCESS_ONLY)
+    from backend.bootstrap import build_context
+    from backend.settings import Mode, Settings
+
+    ctx = build_context(Settings(mode=Mode.LOCAL, data_dir=seeded.data_dir))
     yield ctx
     ctx.engine.dispose()
-
-
-def _start_reflex(env: dict[str, str], port: int, log: ServerLog) -> subprocess.Popen[bytes]:
-    """`reflex run --env prod` on `port`, in its own process group; returns once it serves."""
-    if not (TOOLS_BIN / "bun").exists():
-        pytest.fail(
-            f"bun not found at {TOOLS_BIN / 'bun'}: run `npm install --prefix .tools bun@1.4.4` "
-            "in the repo root (Reflex cannot download bun offline)."
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable, "-m", "reflex", "run", "--env", "prod",
-        "--frontend-port", str(port), "--backend-host", "127.0.0.1",
-    ]  # fmt: skip
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log.file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"Reflex server exited with code {proc.returncode} before it was ready.\n"
-                    f"--- {log.path} (tail) ---\n{log.tail()}"
-                )
-            if _http_ok(f"{base_url}/ping") and _http_ok(f"{base_url}/"):
-                break
-            if time.monotonic() - started > SERVER_START_TIMEOUT_S:
-                pytest.fail(
-                    f"Reflex server not ready on {base_url} after {SERVER_START_TIMEOUT_S:.0f} s.\n"
-                    f"--- {log.path} (tail) ---\n{log.tail()}"
-                )
-            time.sleep(0.25)
-    except BaseException:
-        _stop_group(proc)
-        raise
-    ready_s = time.monotonic() - started
-    log.note(f"server ready on {base_url} after {ready_s:.1f} s")
-    print(
-        f"\n[e2e] Reflex server ({env['TRINITY_MODE']} mode) ready on {base_url} after {ready_s:.1f} s"
-    )
-    return proc
-
-
-@pytest.fixture(scope="session")
-def app_server(e2e_lock: None, seeded: SeededData) -> Iterator[str]:
-    """Start `reflex run --env prod` (local mode) on a free port; yield its base URL."""
-    port = _free_port()
-    log = ServerLog(ARTIFACTS_DIR / "reflex-server.log")
-    proc = None
-    try:
-        proc = _start_reflex(_server_env(port, seeded.data_dir), port, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if proc is not None:
-            _stop_group(proc)
-        log.close()
 
 
 # ---------------------------------------------------------------------------
 # Full mode: PostgreSQL, Redis, RabbitMQ, Meilisearch, and the saga/sync roles as processes
 # ---------------------------------------------------------------------------
-
-FULL_ROLES = {
-    "relay": ["relay"],
-    "worker-orders": ["worker", "--queue", "orders"],
-    "worker-payments": ["worker", "--queue", "payments"],
-    "worker-inventory": ["worker", "--queue", "inventory"],
-    "sync": ["sync"],
-}
-
-
-def _full_server_urls() -> dict[str, str]:
-    names = ("DATABASE_URL", "REDIS_URL", "BROKER_URL", "MEILI_URL")
-    missing = [n for n in names if not os.environ.get(n)]
-    if missing:
-        pytest.fail(
-            f"the full-mode browser tests need {', '.join(missing)} (run `make test`, or "
-            "`source .run/dev/env` with the dev servers up), or deselect them with -k 'not full'."
-        )
-    return {n: os.environ[n] for n in names}
-
-
-@contextlib.contextmanager
-def _fresh_database(server_url: str, name: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    server = make_url(Settings(mode=Mode.FULL, database_url=server_url).sqlalchemy_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _cleanup_full(ctx: Context) -> None:
-    """Drop this session's search index and broker queues (the database is dropped after)."""
-    from backend.saga.topology import QUEUES, queue_name
-
-    with contextlib.suppress(Exception):
-        ctx.search.inner.drop()  # type: ignore[attr-defined]
-    channel = getattr(ctx.broker, "channel", None)
-    with contextlib.suppress(Exception):
-        for queue in QUEUES:
-            for suffix in ("", ".DQ", ".XQ"):
-                channel.queue_delete(queue_name(ctx.settings, queue) + suffix)  # type: ignore[union-attr]
-    with contextlib.suppress(Exception):
-        ctx.broker.close()
-    ctx.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -295,14 +210,14 @@ def full_stack(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
     Reflex bakes the port into the one shared .web/ build, so this server is started after the
     local-mode tests are done (collection puts the full-mode tests last)."""
-    urls = _full_server_urls()
+    urls = full_server_urls()
     tag = uuid.uuid4().hex[:8]
     redis_url = urls["REDIS_URL"]
     if redis_url.count("/") > 2:  # a database number of its own (others flush theirs)
         redis_url = redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 14)}"
     data_dir = tmp_path_factory.mktemp("trinity-full")
     processes: list[tuple[subprocess.Popen[bytes], ServerLog]] = []
-    with _fresh_database(urls["DATABASE_URL"], f"trinity_e2e_{tag}") as database_url:
+    with fresh_database(urls["DATABASE_URL"], f"trinity_e2e_{tag}") as database_url:
         overrides = {
             "TRINITY_MODE": "full",
             "DATABASE_URL": database_url,
@@ -313,7 +228,11 @@ def full_stack(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "TRINITY_SEARCH_INDEX": f"e2e_{tag}",
             "SEARCH_SYNC_POLL_SECONDS": "0.2",
             "GATEWAY_LATENCY_MS": "0",  # no refund-window test here
+            **_own_admin_env(),
         }
+        from backend.bootstrap import build_context
+        from backend.settings import Mode, Settings
+
         settings = Settings(
             mode=Mode.FULL,
             data_dir=data_dir,
@@ -325,10 +244,10 @@ def full_stack(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
             search_index=overrides["TRINITY_SEARCH_INDEX"],
             broker_queue_prefix=overrides["BROKER_QUEUE_PREFIX"],
         )
-        seeded = seed(data_dir, settings)
-        ctx = build_context(settings)
-        port = _free_port()
+        port = free_port()
         env = _server_env(port, data_dir, **overrides)
+        prepare_database(env)
+        ctx = build_context(settings)  # only to drop the index and queues afterwards
         trinity = str(Path(sys.executable).parent / "trinity")
         try:
             for role, args in FULL_ROLES.items():
@@ -339,34 +258,46 @@ def full_stack(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 )  # fmt: skip
                 processes.append((proc, log))
             web_log = ServerLog(ARTIFACTS_DIR / "reflex-server-full.log")
-            web = _start_reflex(env, port, web_log)
+            web = start_reflex(env, port, web_log)
             processes.append((web, web_log))
             dead = [log.path.name for proc, log in processes if proc.poll() is not None]
             if dead:
                 pytest.fail(f"full-mode role(s) exited early: {dead} (see {ARTIFACTS_DIR})")
-            yield Stack("full", f"http://127.0.0.1:{port}", seeded, ctx)
+            base_url = f"http://127.0.0.1:{port}"
+            api = Api(base_url)
+            yield Stack("full", base_url, seed(api, OWN_ADMIN, data_dir), api, ctx)
         finally:
             for proc, log in reversed(processes):
-                _stop_group(proc)
+                stop_group(proc)
                 log.close()
-            _cleanup_full(ctx)
+            cleanup_full(ctx)
 
 
 @pytest.fixture(params=["local", "full"])
 def stack(request: pytest.FixtureRequest) -> Stack:
-    """For the core booking and checkout tests: run once against each mode's app."""
+    """For the core booking and checkout tests: run once against each mode's app (against
+    TRINITY_E2E_URL, once against that deployment, whatever its mode)."""
     if request.param == "full":
+        if E2E_URL:
+            pytest.skip("TRINITY_E2E_URL: the deployment is tested once, under the 'local' id")
         return request.getfixturevalue("full_stack")
     return Stack(
-        "local",
+        "url" if E2E_URL else "local",
         request.getfixturevalue("app_server"),
         request.getfixturevalue("seeded"),
-        request.getfixturevalue("backend"),
+        request.getfixturevalue("api"),
+        None if E2E_URL else request.getfixturevalue("backend"),
     )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Full-mode tests last: their server rebuilds the shared .web/ for another port."""
+    """Full-mode tests last: their server rebuilds the shared .web/ for another port. Against
+    TRINITY_E2E_URL, the tests marked `standalone_only` skip with their reason."""
+    if E2E_URL:
+        for item in items:
+            for mark in item.iter_markers("standalone_only"):
+                reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "")
+                item.add_marker(pytest.mark.skip(reason=f"TRINITY_E2E_URL: {reason}"))
 
     def is_full(item: pytest.Item) -> bool:
         callspec = getattr(item, "callspec", None)
@@ -456,20 +387,34 @@ def _test_failed(item: pytest.Item) -> bool:
 
 @pytest.fixture
 def page(page: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """pytest-playwright's page, recording its console; keeps screenshot + log on failure."""
+    """pytest-playwright's page, recording its console and a trace; on failure keeps a screenshot,
+    the console log and the trace (`playwright show-trace trace.zip`)."""
     log = BrowserLog()
     request.node.stash[_browser_log_key] = log
     page.on("console", log.on_console)
     page.on("pageerror", log.on_page_error)
+    page.context.tracing.start(screenshots=True, snapshots=True)
     yield page
-    if _test_failed(request.node):
-        out = ARTIFACTS_DIR / _slug(request.node.nodeid)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "console.log").write_text(log.dump())
-        try:
-            page.screenshot(path=str(out / "screenshot.png"), full_page=True)
-        except Error as exc:
-            (out / "screenshot-error.txt").write_text(str(exc))
+    if not _test_failed(request.node):
+        page.context.tracing.stop()
+        return
+    out = failure_dir(request.node)
+    (out / "console.log").write_text(log.dump())
+    try:
+        page.screenshot(path=str(out / "screenshot.png"), full_page=True)
+    except Error as exc:
+        (out / "screenshot-error.txt").write_text(str(exc))
+    try:
+        page.context.tracing.stop(path=str(out / "trace.zip"))
+    except Error as exc:
+        (out / "trace-error.txt").write_text(str(exc))
+
+
+def failure_dir(item: pytest.Item) -> Path:
+    """test-results/e2e/<test>/: where a failed test's artifacts are kept."""
+    out = ARTIFACTS_DIR / _slug(item.nodeid)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 @pytest.fixture

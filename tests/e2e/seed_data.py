@@ -1,22 +1,23 @@
-"""The e2e server's own data: a few deterministic hotels and guests, written through the services.
+"""The browser suite's own data: a few deterministic hotels and guests, made through the public API.
 
 Each booking test gets a hotel of its own (holds made by one test must not change another's
 counts): the race uses a hotel with one room, the cancel test another one-room hotel.
+
+The same calls seed the suite's own server and any deployment (TRINITY_E2E_URL), so nothing may
+collide with an earlier run there or with the deployment's own data: every run has a `tag` (a
+made-up word) in its guests' emails and its hotels' descriptions, and the search tests ask for it.
+The admin tests' hotel, found by name in the admin table, carries it in its name too.
 """
 
 from __future__ import annotations
 
+import random
+import string
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from backend.bootstrap import build_context
-from backend.db import migrate
-from backend.search.rebuilds import reindex
-from backend.services import auth, hotels
-from backend.services.hotels import RoomTypeSpec
-from backend.settings import Mode, Settings
+from api_client import Api
 
 PASSWORD = "e2e-password-1"
 PARIS_HOTELS = 45
@@ -32,10 +33,16 @@ class Guest:
 
 @dataclass
 class SeededData:
-    data_dir: Path
+    data_dir: Path | None  # the suite's own server's data dir; None against TRINITY_E2E_URL
     hotels: dict[str, int] = field(default_factory=dict)  # key -> hotel id
     room_types: dict[str, int] = field(default_factory=dict)  # "<hotel key>/<room name>" -> id
     guests: dict[str, Guest] = field(default_factory=dict)
+    tag: str = ""  # this run's word: in every email and hotel description it made
+    names: dict[str, str] = field(default_factory=dict)  # key -> hotel name as created
+
+    def email(self, local_part: str) -> str:
+        """An address of this run's own (registering it again on the same deployment is 409)."""
+        return f"{local_part}-{self.tag}@example.com"
 
 
 def _hotel(
@@ -49,8 +56,8 @@ def _hotel(
     amenities: list[str],
     rooms: list[tuple[str, int, int, str]],  # name, capacity, rooms, price
     description: str = "",
-) -> tuple[str, dict[str, Any], list[RoomTypeSpec]]:
-    fields = {
+) -> tuple[str, dict[str, Any]]:
+    body = {
         "name": name,
         "city": city,
         "country": country,
@@ -61,9 +68,12 @@ def _hotel(
         "currency": "EUR",
         "timezone": "Europe/Lisbon" if country == "PT" else "Europe/Madrid",
         "description": description or f"{name}: a friendly stay in {city}.",
+        "room_types": [
+            {"name": n, "capacity": cap, "rooms": count, "price": price}
+            for n, cap, count, price in rooms
+        ],
     }
-    specs = [RoomTypeSpec(n, cap, count, Decimal(price)) for n, cap, count, price in rooms]
-    return key, fields, specs
+    return key, body
 
 
 HOTELS = [
@@ -141,33 +151,32 @@ GUESTS = {
     "bob": Guest("bob@example.com", "Bob Wanderer"),
     "dora": Guest("dora@example.com", "Dora Nomad"),
 }
-ADMIN = Guest("admin@example.com", "Ada Admin")
+# Hotels the admin tests find by name in the admin table (which matches name or city only).
+NAME_TAGGED = {"admin"}
 
 
-def settings_for(data_dir: Path) -> Settings:
-    return Settings(mode=Mode.LOCAL, data_dir=data_dir)
+def new_tag() -> str:
+    """A word no deployment has: 'zq' and six random letters (letters only, one search token)."""
+    return "zq" + "".join(random.choices(string.ascii_lowercase, k=6))
 
 
-def seed(data_dir: Path, settings: Settings | None = None) -> SeededData:
-    """Migrate a fresh database (SQLite in `data_dir` unless `settings` name another) and fill it,
-    the search index included."""
-    settings = settings or settings_for(data_dir)
-    migrate(settings.sqlalchemy_url)
-    ctx = build_context(settings)
-    data = SeededData(data_dir=data_dir)
-    try:
-        for key, fields, specs in HOTELS:
-            view = hotels.create_hotel(ctx, fields, specs)
-            data.hotels[key] = view.hotel.id or 0
-            for room in view.room_types:
-                data.room_types[f"{key}/{room.name}"] = room.id
-        reindex(ctx, lambda _done: None)  # the search index, before the server starts
-        for key, guest in GUESTS.items():
-            token, _ = auth.register(ctx, guest.email, guest.password, guest.name)
-            data.guests[key] = Guest(guest.email, guest.name, guest.password, token)
-        auth.ensure_user(ctx, ADMIN.email, ADMIN.password, ADMIN.name, is_admin=True)
-        token, _ = auth.login(ctx, ADMIN.email, ADMIN.password)
-        data.guests["admin"] = Guest(ADMIN.email, ADMIN.name, ADMIN.password, token)
-    finally:
-        ctx.engine.dispose()
+def seed(api: Api, admin: Guest, data_dir: Path | None = None, tag: str = "") -> SeededData:
+    """Fill a running app through its API: this run's hotels (searchable before it returns), its
+    guests (logged in) and the admin's token (`admin` must exist there already)."""
+    data = SeededData(data_dir=data_dir, tag=tag or new_tag())
+    admin_token = api.login(admin.email, admin.password)
+    data.guests["admin"] = Guest(admin.email, admin.name, admin.password, admin_token)
+    for key, body in HOTELS:
+        name = f"{body['name']} {data.tag}" if key in NAME_TAGGED else body["name"]
+        description = f"{body['description']} (e2e run {data.tag})"
+        hotel = api.create_hotel(admin_token, {**body, "name": name, "description": description})
+        data.hotels[key] = hotel["id"]
+        data.names[key] = name
+        for room in hotel["room_types"]:
+            data.room_types[f"{key}/{room['name']}"] = room["id"]
+    for key, guest in GUESTS.items():
+        email = data.email(guest.email.split("@")[0])
+        token = api.register(email, guest.password, guest.name)
+        data.guests[key] = Guest(email, guest.name, guest.password, token)
+    api.wait_until_found(data.tag, len(HOTELS))
     return data

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from api_client import Api
 from playwright.sync_api import Page, expect
 from seed_data import SeededData
 from ui import log_in_with_form, sign_in_with_token
-
-from backend.context import Context
-from backend.services import auth, hotels
-from backend.services.booking import HoldRequest, hold_room
-from backend.services.hotels import RoomTypeSpec
 
 pytestmark = pytest.mark.e2e
 SEARCHABLE_WITHIN_S = 1.0
@@ -57,39 +54,41 @@ def test_an_admin_renames_a_hotel_and_search_shows_it_within_a_second(
     expect(page.locator("#sync-lag")).to_have_text(re.compile(r"^\d+\.\d s"))
     expect(page.locator("#metric-bookings")).to_be_visible()
 
-    page.get_by_label("Find a hotel (name or city)").fill("seville")
+    tag = seeded.tag  # in the names of this run's admin hotels: the table matches name or city
+    page.get_by_label("Find a hotel (name or city)").fill(f"House {tag}")
     rows = page.locator("#admin-hotels tbody tr")
     expect(rows).to_have_count(1)
     expect(page.locator("#admin-hotels-page")).to_have_text("1–1 of 1")
     page.get_by_role("button", name="Edit Seville Patio House").click()
 
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_label("Name", exact=True)).to_have_value("Seville Patio House")
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value(seeded.names["admin"])
     expect(dialog.get_by_label("Nightly price (Double)")).to_have_value("85.00")
-    dialog.get_by_label("Name", exact=True).fill("Seville Azulejo House")
+    dialog.get_by_label("Name", exact=True).fill(f"Seville Azulejo House {tag}")
     dialog.get_by_label("Nightly price (Double)").fill("89")
     dialog.get_by_role("button", name="Save hotel").click()
     saved_at = time.monotonic()
 
-    took = wait_until_searchable(page, app_server, "Azulejo", present=True, since=saved_at)
+    took = wait_until_searchable(page, app_server, f"Azulejo House {tag}", True, since=saved_at)
     assert took < SEARCHABLE_WITHIN_S, f"the rename took {took:.2f} s to reach search"
     expect(dialog).to_have_count(0)
     expect(rows.first).to_contain_text("Seville Azulejo House")
     expect(rows.first).to_contain_text("€89")
     expect(page.locator("#sync-lag")).to_have_text(re.compile(r"^\d+\.\d s"))
 
-    page.goto(app_server + "/?q=azulejo")
-    expect(page.locator(".search-hit h3")).to_have_text(["Seville Azulejo House"])
+    page.goto(app_server + f"/?q=azulejo+{tag}")
+    expect(page.locator(".search-hit h3")).to_have_text([f"Seville Azulejo House {tag}"])
     assert browser_log.errors == [], f"console errors: {browser_log.errors}"
 
 
 def test_an_admin_creates_then_deletes_a_hotel_after_confirming(
     app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
+    lodge = f"Surf Lodge {seeded.tag}"
     open_admin(page, app_server, seeded)
     page.get_by_role("button", name="New hotel").click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Name", exact=True).fill("Cádiz Surf Lodge")
+    dialog.get_by_label("Name", exact=True).fill(f"Cádiz {lodge}")
     dialog.get_by_label("City", exact=True).fill("Cádiz")
     dialog.get_by_label("Country (2 letters)").fill("ES")
     dialog.get_by_label("Latitude").fill("36.5271")
@@ -109,14 +108,11 @@ def test_an_admin_creates_then_deletes_a_hotel_after_confirming(
     dialog.get_by_role("button", name="Save hotel").click()
     created_at = time.monotonic()
     expect(
-        page.locator("[data-sonner-toast]").filter(has_text="Cádiz Surf Lodge created")
+        page.locator("[data-sonner-toast]").filter(has_text=f"Cádiz {lodge} created")
     ).to_be_visible()
-    assert (
-        wait_until_searchable(page, app_server, "Surf Lodge", True, created_at)
-        < SEARCHABLE_WITHIN_S
-    )
+    assert wait_until_searchable(page, app_server, lodge, True, created_at) < SEARCHABLE_WITHIN_S
 
-    page.get_by_label("Find a hotel (name or city)").fill("cádiz")
+    page.get_by_label("Find a hotel (name or city)").fill(lodge)
     row = page.locator("#admin-hotels tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text(re.compile("strict", re.IGNORECASE))
@@ -131,10 +127,7 @@ def test_an_admin_creates_then_deletes_a_hotel_after_confirming(
     deleted_at = time.monotonic()
     expect(row).to_have_count(0)
     expect(page.locator("#admin-hotels-page")).to_have_text("No hotels")
-    assert (
-        wait_until_searchable(page, app_server, "Surf Lodge", False, deleted_at)
-        < SEARCHABLE_WITHIN_S
-    )
+    assert wait_until_searchable(page, app_server, lodge, False, deleted_at) < SEARCHABLE_WITHIN_S
     assert browser_log.errors == [], f"console errors: {browser_log.errors}"
 
 
@@ -163,32 +156,30 @@ def search_prices(page: Page, base_url: str, text: str) -> list[str]:
     return [hit["price"] for hit in answer.json()["hits"]]
 
 
-def cuenca_hotel(backend: Context) -> dict[str, int]:
+def cuenca_hotel(api: Api, seeded: SeededData) -> dict[str, int]:
     """A hotel of this test's own, with a guest's live hold on its Loft; room type ids by name."""
-    view = hotels.create_hotel(
-        backend,
-        {"name": "Cuenca Hanging Rooms", "city": "Cuenca", "country": "ES", "lat": 40.0787,
-         "lng": -2.1285, "rating": 4.3, "amenities": ["wifi"], "currency": "EUR"},
-        [RoomTypeSpec("Double", 2, 4, Decimal("70.00")),
-         RoomTypeSpec("Loft", 2, 2, Decimal("110.00")),
-         RoomTypeSpec("Suite", 4, 1, Decimal("150.00"))],
+    hotel = api.create_hotel(
+        seeded.guests["admin"].token,
+        {"name": f"Cuenca Hanging Rooms {seeded.tag}", "city": "Cuenca", "country": "ES",
+         "lat": 40.0787, "lng": -2.1285, "rating": 4.3, "amenities": ["wifi"], "currency": "EUR",
+         "room_types": [{"name": "Double", "capacity": 2, "rooms": 4, "price": "70.00"},
+                        {"name": "Loft", "capacity": 2, "rooms": 2, "price": "110.00"},
+                        {"name": "Suite", "capacity": 4, "rooms": 1, "price": "150.00"}]},
     )  # fmt: skip
-    ids = {rt.name: rt.id for rt in view.room_types}
-    guest = auth.ensure_user(backend, "eve@example.com", "e2e-password-1", "Eve", is_admin=False)
+    ids = {rt["name"]: rt["id"] for rt in hotel["room_types"]}
+    eve = api.register(seeded.email(f"eve-{uuid.uuid4().hex[:6]}"), "e2e-password-1", "Eve")
     check_in = date.today() + timedelta(days=20)
-    hold_room(
-        backend, HoldRequest(guest.id or 0, ids["Loft"], check_in, check_in + timedelta(days=2), 1)
-    )
-    return {"hotel": view.hotel.id or 0, **ids}
+    api.hold(eve, ids["Loft"], check_in, check_in + timedelta(days=2), guests=1)
+    return {"hotel": hotel["id"], **ids}
 
 
 def test_an_admin_removes_a_room_type_with_the_keyboard_after_confirming(
-    app_server: str, seeded: SeededData, backend: Context, page: Page, browser_log
+    app_server: str, seeded: SeededData, api: Api, page: Page, browser_log
 ) -> None:
-    cuenca = cuenca_hotel(backend)
+    cuenca = cuenca_hotel(api, seeded)
     try:
         open_admin(page, app_server, seeded)
-        page.get_by_label("Find a hotel (name or city)").fill("cuenca")
+        page.get_by_label("Find a hotel (name or city)").fill(f"Hanging Rooms {seeded.tag}")
         expect(page.locator("#admin-hotels tbody tr")).to_have_count(1)
         page.get_by_role("button", name="Edit Cuenca Hanging Rooms").click()
         dialog = page.get_by_role("dialog")
@@ -207,8 +198,9 @@ def test_an_admin_removes_a_room_type_with_the_keyboard_after_confirming(
         expect(dialog.get_by_label("Nightly price (Double)")).to_have_count(0)
         expect(dialog.get_by_label("Nightly price (Suite)")).to_have_value("155")
         expect(dialog.get_by_label("Nightly price (Loft)")).to_have_value("110.00")
-        while search_prices(page, app_server, "Cuenca") != ["110.00"]:
-            assert time.monotonic() - removed_at < 5, search_prices(page, app_server, "Cuenca")
+        cuenca_text = f"Cuenca {seeded.tag}"
+        while search_prices(page, app_server, cuenca_text) != ["110.00"]:
+            assert time.monotonic() - removed_at < 5, search_prices(page, app_server, cuenca_text)
             time.sleep(0.02)
         took = time.monotonic() - removed_at
         assert took < SEARCHABLE_WITHIN_S, f"the removal took {took:.2f} s to reach search"
@@ -224,10 +216,8 @@ def test_an_admin_removes_a_room_type_with_the_keyboard_after_confirming(
         expect(dialog).to_have_count(0)
         row = page.locator(f"#hotel-row-{cuenca['hotel']}")
         expect(row).to_contain_text("2 types")
-        assert [rt.price for rt in hotels.get_hotel(backend, cuenca["hotel"]).room_types] == [
-            Decimal("110.00"),
-            Decimal("155.00"),
-        ]
+        prices = [Decimal(str(rt["price"])) for rt in api.hotel(cuenca["hotel"])["room_types"]]
+        assert prices == [Decimal("110.00"), Decimal("155.00")]
         assert browser_log.errors == [], f"console errors: {browser_log.errors}"
     finally:  # later tests count the hotels they find
-        hotels.delete_hotel(backend, cuenca["hotel"])
+        api.delete_hotel(seeded.guests["admin"].token, cuenca["hotel"])

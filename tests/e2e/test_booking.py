@@ -7,14 +7,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from api_client import Api
 from playwright.sync_api import Browser, Page, expect
 from seed_data import SeededData
 from stacks import Stack
 from ui import sign_in_with_token
-
-from backend.context import Context
-from backend.services import booking
-from backend.services.booking import HoldRequest
 
 pytestmark = pytest.mark.e2e
 
@@ -148,31 +145,17 @@ def test_cancelling_a_hold_frees_the_room(app_server: str, seeded: SeededData, p
 
 
 def test_another_guests_booking_is_not_found(
-    app_server: str, seeded: SeededData, backend: Context, page: Page
+    app_server: str, seeded: SeededData, api: Api, page: Page
 ) -> None:
     check_in, check_out = default_stay()
-    bobs = booking.hold_room(
-        backend,
-        HoldRequest(
-            user_id=_user_id(backend, seeded.guests["bob"].token),
-            room_type_id=seeded.room_types["checkout/Double"],
-            check_in=check_in,
-            check_out=check_out,
-            guests=2,
-        ),
-    )
-    sign_in_with_token(page, app_server, seeded.guests["bob"])
-    page.goto(f"{app_server}/trips/{bobs.id}")
+    bob = seeded.guests["bob"]
+    bobs_id = api.hold(bob.token, seeded.room_types["checkout/Double"], check_in, check_out)["id"]
+    sign_in_with_token(page, app_server, bob)
+    page.goto(f"{app_server}/trips/{bobs_id}")
     expect(page.locator("#trip-detail")).to_contain_text("Madrid Plaza Rooms")
 
     sign_in_with_token(page, app_server, seeded.guests["alice"])
-    for path in (f"/trips/{bobs.id}", f"/checkout/{bobs.id}"):
+    for path in (f"/trips/{bobs_id}", f"/checkout/{bobs_id}"):
         page.goto(app_server + path)
         expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
         expect(page.locator("body")).not_to_contain_text("Madrid Plaza Rooms")
-
-
-def _user_id(ctx: Context, token: str) -> int:
-    from backend.services.auth import user_from_token
-
-    return user_from_token(ctx, token).id or 0

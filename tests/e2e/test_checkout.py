@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_client import Api
 from playwright.sync_api import Page, expect
 from seed_data import Guest, SeededData
 from stacks import Stack
@@ -18,7 +19,6 @@ from backend.context import Context
 from backend.services import booking, checkout
 from backend.services.auth import user_from_token
 from backend.services.booking import HoldRequest
-from backend.services.checkout import CheckoutRequest
 
 pytestmark = pytest.mark.e2e
 SAGA_TIMEOUT_MS = 20_000
@@ -40,31 +40,21 @@ WATCH_STATUS = """
 
 
 def hold(
-    backend: Context,
+    api: Api,
     seeded: SeededData,
     guest: Guest,
     days_ahead: int,
     room: str = "checkout/Double",
 ) -> tuple[int, int]:
     """A fresh hold (in the big Madrid hotel by default); returns (user id, booking id)."""
-    user_id = user_from_token(backend, guest.token).id or 0
     check_in = datetime.now(UTC).date() + timedelta(days=days_ahead)
-    held = booking.hold_room(
-        backend,
-        HoldRequest(
-            user_id=user_id,
-            room_type_id=seeded.room_types[room],
-            check_in=check_in,
-            check_out=check_in + timedelta(days=1),
-            guests=2,
-        ),
-    )
-    return user_id, held.id or 0
+    held = api.hold(guest.token, seeded.room_types[room], check_in, check_in + timedelta(days=1))
+    return api.user_id(guest.token), held["id"]
 
 
 def test_success_card_confirms_the_booking_live(stack: Stack, page: Page, browser_log) -> None:
-    app_server, seeded, backend = stack.base_url, stack.seeded, stack.backend
-    _, booking_id = hold(backend, seeded, seeded.guests["bob"], 40)
+    app_server, seeded = stack.base_url, stack.seeded
+    _, booking_id = hold(stack.api, seeded, seeded.guests["bob"], 40)
     sign_in_with_token(page, app_server, seeded.guests["bob"])
     page.goto(f"{app_server}/checkout/{booking_id}")
     expect(page.locator("#hold-countdown")).to_have_text(re.compile(r"^\d+:\d\d$"))
@@ -103,9 +93,9 @@ def test_success_card_confirms_the_booking_live(stack: Stack, page: Page, browse
 
 
 def test_declined_card_fails_with_a_message(
-    app_server: str, seeded: SeededData, backend: Context, page: Page
+    app_server: str, seeded: SeededData, api: Api, page: Page
 ) -> None:
-    _, booking_id = hold(backend, seeded, seeded.guests["bob"], 41)
+    _, booking_id = hold(api, seeded, seeded.guests["bob"], 41)
     sign_in_with_token(page, app_server, seeded.guests["bob"])
     page.goto(f"{app_server}/checkout/{booking_id}")
     page.get_by_label("Card number").fill("4000000000000002")
@@ -118,9 +108,9 @@ def test_declined_card_fails_with_a_message(
 
 
 def test_invalid_card_number_is_refused_before_any_order(
-    app_server: str, seeded: SeededData, backend: Context, page: Page
+    app_server: str, seeded: SeededData, api: Api, page: Page
 ) -> None:
-    _, booking_id = hold(backend, seeded, seeded.guests["bob"], 42)
+    _, booking_id = hold(api, seeded, seeded.guests["bob"], 42)
     sign_in_with_token(page, app_server, seeded.guests["bob"])
     page.goto(f"{app_server}/checkout/{booking_id}")
     page.get_by_label("Card number").fill("4242 4242 4242 4241")  # fails the Luhn check
@@ -130,17 +120,18 @@ def test_invalid_card_number_is_refused_before_any_order(
 
 
 def test_an_order_status_change_toasts_on_another_page(
-    app_server: str, seeded: SeededData, backend: Context, page: Page
+    app_server: str, seeded: SeededData, api: Api, page: Page
 ) -> None:
-    user_id, booking_id = hold(backend, seeded, seeded.guests["alice"], 43)
-    sign_in_with_token(page, app_server, seeded.guests["alice"])
+    alice = seeded.guests["alice"]
+    _, booking_id = hold(api, seeded, alice, 43)
+    sign_in_with_token(page, app_server, alice)
     page.goto(f"{app_server}/trips")
     expect(page.locator(f"#trip-{booking_id}")).to_contain_text("Held")
 
     # Paid from elsewhere (another device, the API): this page learns it from the status bus.
-    order = checkout.checkout(backend, CheckoutRequest(user_id, booking_id, "4242424242424242"))
+    order_id = api.checkout(alice.token, booking_id, "4242424242424242")
     toast = page.locator("[data-sonner-toast]").filter(
-        has_text=f"Booking confirmed (order #{order.id})"
+        has_text=f"Booking confirmed (order #{order_id})"
     )
     expect(toast).to_be_visible(timeout=SAGA_TIMEOUT_MS)
 
@@ -155,8 +146,12 @@ def wait_for_order(backend: Context, user_id: int, booking_id: int, timeout_s: f
     pytest.fail(f"no order for booking {booking_id} after {timeout_s} s")
 
 
+@pytest.mark.standalone_only(
+    reason="expires the hold through the server's own services with a moved clock, and needs the "
+    "suite's GATEWAY_LATENCY_MS on the server (the server test clock of issue 14 will replace it)"
+)
 def test_refund_when_the_room_is_gone_before_the_inventory_step(
-    app_server: str, seeded: SeededData, backend: Context, page: Page, browser_log
+    app_server: str, seeded: SeededData, api: Api, backend: Context, page: Page, browser_log
 ) -> None:
     """Paid, but the hold expired and another guest took the last room before the inventory
     step: the order goes paid -> refunded, live.
@@ -164,7 +159,7 @@ def test_refund_when_the_room_is_gone_before_the_inventory_step(
     The window is the simulated gateway's latency (GATEWAY_LATENCY_MS on the e2e server): the
     charge starts at once after the order is created but takes that long, and this test expires
     the hold and lets Bob take the room meanwhile, from its own process, through the services."""
-    user_id, booking_id = hold(backend, seeded, seeded.guests["dora"], 50, room="refund/Double")
+    user_id, booking_id = hold(api, seeded, seeded.guests["dora"], 50, room="refund/Double")
     sign_in_with_token(page, app_server, seeded.guests["dora"])
     page.goto(f"{app_server}/checkout/{booking_id}")
     expect(page.get_by_label("Card number")).to_be_visible()

@@ -8,11 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+from seed_data import SeededData
 
 pytestmark = pytest.mark.e2e
 
 # A viewport around central Lisbon: Alfama, Baixa and Belém (Sintra lies west of it).
 LISBON = "ne_lat=38.73&ne_lng=-9.1&sw_lat=38.68&sw_lng=-9.25"
+
+
+def lisbon(seeded: SeededData) -> str:
+    """The text that finds this run's three Lisbon hotels (and no one else's: seed_data.py)."""
+    return f"lisbon {seeded.tag}"
 
 
 def hit_names(page: Page) -> list[str]:
@@ -30,9 +36,9 @@ def expect_in_url(page: Page, **params: str) -> None:
 
 
 def test_filters_change_results_and_a_reload_restores_them(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(app_server + "/?q=lisbon")
+    page.goto(app_server + f"/?q={lisbon(seeded)}")
     count = page.locator("#search-count")
     expect(count).to_have_text("3 hotels")
     expect(page.locator(".trinity-price-marker")).to_have_count(3)
@@ -49,11 +55,17 @@ def test_filters_change_results_and_a_reload_restores_them(
     expect(count).to_have_text("1 hotel")
     # With dates (the default stay: 2 nights) a marker shows the stay's total.
     expect(page.locator(".trinity-price-marker")).to_have_text(["€190"])
-    expect_in_url(page, q="lisbon", amenities="breakfast", sort="price_asc", guests="2")
+    expect_in_url(
+        page,
+        q=lisbon(seeded).replace(" ", "+"),
+        amenities="breakfast",
+        sort="price_asc",
+        guests="2",
+    )
 
     page.reload()
     expect(count).to_have_text("1 hotel")
-    expect(page.get_by_label("Where to?")).to_have_value("lisbon")
+    expect(page.get_by_label("Where to?")).to_have_value(lisbon(seeded))
     expect(page.get_by_label("Max price")).to_have_value("100")
     expect(page.get_by_role("checkbox", name="Breakfast")).to_be_checked()
     expect(page.get_by_label("Sort by")).to_have_value("price_asc")
@@ -79,9 +91,11 @@ def sent_events(page: Page) -> list[str]:
     return frames
 
 
-def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) -> None:
+def test_the_list_and_the_map_highlight_each_other(
+    app_server: str, seeded: SeededData, page: Page
+) -> None:
     frames = sent_events(page)
-    page.goto(app_server + "/?q=lisbon&sort=price_asc")
+    page.goto(app_server + f"/?q={lisbon(seeded)}&sort=price_asc")
     expect(page.locator("#search-count")).to_have_text("3 hotels")
     expect(page.locator(".trinity-price-marker")).to_have_count(3)
     sent_before = len(frames)
@@ -119,9 +133,9 @@ def test_the_list_and_the_map_highlight_each_other(app_server: str, page: Page) 
 
 
 def test_map_moves_change_results_and_the_url_keeps_the_viewport(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(f"{app_server}/?{LISBON}")
+    page.goto(f"{app_server}/?q={seeded.tag}&{LISBON}")
     count = page.locator("#search-count")
     expect(count).to_have_text("3 hotels")
 
@@ -188,9 +202,9 @@ def bubble_counts(page: Page) -> list[int]:
 
 
 def test_a_dense_viewport_shows_clusters_for_the_hits_beyond_the_list(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(f"{app_server}/?{PARIS}")
+    page.goto(f"{app_server}/?q={seeded.tag}&{PARIS}")  # this run's hotels only
     count = page.locator("#search-count")
     expect(count).to_have_text("Showing 30 of 45 hotels")
     expect(page.locator(".search-hit")).to_have_count(30)
@@ -211,9 +225,9 @@ def test_a_dense_viewport_shows_clusters_for_the_hits_beyond_the_list(
 
 
 def test_clicking_a_cluster_zooms_into_its_cell_and_searches_it(
-    app_server: str, page: Page, browser_log
+    app_server: str, seeded: SeededData, page: Page, browser_log
 ) -> None:
-    page.goto(f"{app_server}/?{PARIS}")
+    page.goto(f"{app_server}/?q={seeded.tag}&{PARIS}")  # this run's hotels only
     expect(page.locator("#search-count")).to_have_text("Showing 30 of 45 hotels")
     bubble = page.locator(".trinity-cluster-marker").first
     expect(bubble).to_be_visible()

@@ -48,6 +48,10 @@ def test_api_is_served_as_json_on_the_same_port(app_server: str, page: Page) -> 
     missing.json()  # a JSON body (FastAPI's 404), never Reflex's HTML page
 
 
+@pytest.mark.standalone_only(
+    reason="reads the Radix colour scales from this checkout's .web/ build, which the suite's own "
+    "server made (a deployment's may differ)"
+)
 def test_the_colour_scales_the_app_names_are_loaded(app_server: str, page: Page) -> None:
     # rxconfig.py loads Radix's colour tokens one scale at a time: a tone the pages name (a
     # color_scheme, rx.color, a status colour) but the stylesheet lacks would render uncoloured.
