@@ -52,7 +52,9 @@ def _sqlite_engine(url: str) -> Engine:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commits when the block ends, rolls back on any exception."""
+    """A session that commits when the block ends and rolls back on any exception: for tests,
+    benchmarks' and scripts' set-up and inspection. The backend's own code has one transaction
+    idiom, the unit of work (backend/unit_of_work.py: `ctx.unit_of_work()`, explicit commit)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -5,8 +5,8 @@
         uow.note_status(order, "PaymentSucceeded")
         uow.commit()
 
-Leaving the block without `commit()` rolls back (an exception, or a step that decided to change
-nothing). Effects that must only follow a commit are noted on the unit of work while it runs, never
+Leaving the block without `commit()` rolls back (an exception, a step that decided to change
+nothing, or a read: the objects read stay usable after the block). Effects that must only follow a commit are noted on the unit of work while it runs, never
 sent early: the processed-message id for the consumers' Redis pre-check, order status changes for
 live pages, and metrics. `commit()` sends all of them in one Redis round trip, best effort (the
 database is the truth; a page that misses a push reads it).
@@ -90,11 +90,9 @@ class UnitOfWork:
         _error: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
-        try:
-            if not self._committed:
-                self.session.rollback()
-        finally:
-            self.session.close()
+        # Without commit(), close() rolls the transaction back; unlike rollback() it leaves what
+        # was read loaded (detached), so a read-only unit of work can hand its objects out.
+        self.session.close()
 
     def commit(self) -> None:
         self.session.commit()

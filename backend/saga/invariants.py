@@ -17,7 +17,6 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.inventory import nights
 from backend.models import (
     Booking,
@@ -60,7 +59,8 @@ def check_invariants(
     ctx: Context, *, all_terminal_before: datetime | None = None, check_gateway: bool = True
 ) -> InvariantReport:
     report = InvariantReport()
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         _money(session, report, all_terminal_before)
         _rooms(session, report)
     if check_gateway:

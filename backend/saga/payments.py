@@ -13,7 +13,6 @@ from typing import Any
 from sqlmodel import select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.models import Payment, PaymentKind
 from backend.payments.gateway import CardDeclined, Charge
 from backend.ports import NewPayment, Payments
@@ -115,7 +114,8 @@ def record_charge(payments: Payments, order_id: int, charge: Charge) -> bool:
 
 
 def _charge_of(ctx: Context, order_id: int) -> Payment:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         charge = session.exec(
             select(Payment)
             .where(Payment.order_id == order_id)

@@ -22,7 +22,6 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.models import Order, OrderStatus
 from backend.payments.gateway import GatewayUnavailable
 from backend.saga.orders import resolve_stuck_order
@@ -36,7 +35,8 @@ def resolve_stuck_orders(ctx: Context, *, batch: int = 100) -> int:
     """Settle up to `batch` orders that made no progress for a deadline; returns how many."""
     now = ctx.clock()
     cutoff = now - timedelta(seconds=ctx.settings.order_deadline_seconds)
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         stuck = session.exec(
             select(Order.id)
             .where(col(Order.status).in_(STUCK))

@@ -29,7 +29,6 @@ import dramatiq
 from sqlalchemy import Table, bindparam, event, select, update
 
 from backend.context import Context
-from backend.db import transaction
 from backend.models import OutboxMessage, utcnow
 from backend.saga.broker import BatchPublisher, batch_publisher
 from backend.saga.events import OutboxRow, envelope
@@ -81,12 +80,14 @@ class OutboxRelay:
 
         The marks commit only once the broker holds the batch: a failed publish rolls them back.
         """
-        with transaction(self.ctx.engine) as session:
+        with self.ctx.unit_of_work() as uow:
+            session = uow.session
             claimed = session.execute(_CLAIM, {"batch": self.batch_size, "now": utcnow()})
             rows = sorted(claimed.all(), key=lambda row: row.id)  # RETURNING keeps no order
             if not rows:
                 return 0
             self.publisher.publish([m for row in rows for m in self._messages(row)])
+            uow.commit()
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.errors import Unavailable
 from backend.models import (
     Booking,
@@ -89,7 +88,8 @@ def qa_guest(ctx: Context, slug: str, role: str = "guest") -> Guest:
 def existing_qa_guest(ctx: Context, slug: str, role: str = "guest") -> Guest | None:
     """The scenario account if an earlier run made it (nothing is created)."""
     email = f"qa-{slug}@example.com"
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         user_id = session.exec(select(User.id).where(User.email == email)).first()
     return Guest(user_id, Login(role, email, QA_PASSWORD)) if user_id else None
 
@@ -109,7 +109,8 @@ def qa_hotel(
     price: str = "100.00",
 ) -> QaHotel:
     """The scenario's own hotel (found by name), with one room type of `rooms` rooms."""
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         hotel_id = session.exec(select(Hotel.id).where(Hotel.name == name)).first()
     if hotel_id is None:
         fields = {
@@ -168,7 +169,8 @@ def cancel(ctx: Context, guest: Guest, found: Booking) -> None:
 
 
 def order_of(ctx: Context, booking_id: int) -> Order | None:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         return session.exec(select(Order).where(col(Order.booking_id) == booking_id)).first()
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.models import Booking, Hotel, Order, OrderEvent, RoomType, User
 
 
@@ -39,7 +38,8 @@ def list_hotels(ctx: Context, text: str = "", limit: int = 10, offset: int = 0) 
                 func.lower(col(Hotel.name)).like(pattern), func.lower(col(Hotel.city)).like(pattern)
             )
         )
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         total = session.exec(select(func.count()).select_from(Hotel).where(*where)).one()
         hotels = session.exec(
             select(Hotel).where(*where).order_by(col(Hotel.id)).offset(offset).limit(limit)
@@ -81,7 +81,8 @@ class AdminOrder:
 
 def recent_orders(ctx: Context, limit: int = 10, offset: int = 0) -> tuple[list[AdminOrder], int]:
     """Every guest's orders, newest first, each with its saga timeline; and how many there are."""
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         total = session.exec(select(func.count()).select_from(Order)).one()
         rows = session.exec(
             select(Order, User.email, Hotel.name)
@@ -108,7 +109,8 @@ def recent_orders(ctx: Context, limit: int = 10, offset: int = 0) -> tuple[list[
 
 def status_counts(ctx: Context) -> dict[str, dict[str, int]]:
     """{"bookings": {status: n}, "orders": {status: n}} from the database."""
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         bookings = session.exec(
             select(Booking.status, func.count()).group_by(col(Booking.status))
         ).all()

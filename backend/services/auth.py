@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import autocommit, transaction
+from backend.db import autocommit
 from backend.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -101,8 +101,9 @@ def register(
         )
     user = User(email=address, name=cleaned_name, password_hash=_hasher.hash(password))
     try:
-        with transaction(ctx.engine) as session:
-            session.add(user)
+        with ctx.unit_of_work() as uow:
+            uow.session.add(user)
+            uow.commit()
     except IntegrityError:
         raise EmailTaken("An account with this email already exists.") from None
     return issue_token(ctx, user), user
@@ -125,7 +126,8 @@ def login(ctx: Context, email: str, password: str, *, client: str = IN_PROCESS) 
             Limit(f"login-client:{client}", settings.login_client_max_attempts, _CLIENT_LIMITED)
         )
     count_attempt(ctx.redis, limits, settings.login_window_seconds)
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         user = session.exec(select(User).where(User.email == address)).first()
     if user is None or not _password_matches(user.password_hash, password):
         raise InvalidCredentials("Wrong email or password.")
@@ -180,13 +182,15 @@ def _lookup(ctx: Context, query: Select[Any], user_id: int) -> Row[Any]:
 def ensure_user(ctx: Context, email: str, password: str, name: str, *, is_admin: bool) -> User:
     """Create the account if it does not exist yet (demo users and the admin from settings)."""
     address = normalize_email(email)
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         user = session.exec(select(User).where(User.email == address)).first()
         if user is None:
             user = User(
                 email=address, name=name, password_hash=_hasher.hash(password), is_admin=is_admin
             )
             session.add(user)
+            uow.commit()
         return user
 
 
@@ -194,7 +198,8 @@ def ensure_guests(ctx: Context, accounts: dict[str, str], password: str) -> dict
     """Create the guest accounts (email -> name) that do not exist yet, all with one password
     hashed once (a QA scenario's crowd: argon2 costs ~0.1-0.7 s a hash); email -> user id."""
     addresses = {normalize_email(email): name for email, name in accounts.items()}
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         found = session.exec(select(User).where(col(User.email).in_(list(addresses)))).all()
         users = {user.email: user for user in found}
         missing = [email for email in addresses if email not in users]
@@ -203,5 +208,5 @@ def ensure_guests(ctx: Context, accounts: dict[str, str], password: str) -> dict
             for email in missing:
                 users[email] = User(email=email, name=addresses[email], password_hash=password_hash)
                 session.add(users[email])
-            session.flush()
+            uow.commit()
         return {email: user.id or 0 for email, user in users.items()}

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.context import Context
-from backend.db import autocommit, transaction
+from backend.db import autocommit
 from backend.errors import Busy, InvalidInput, NotExtendable, NotFound, SoldOut
 from backend.inventory import nights
 from backend.locks import room_night_key
@@ -238,7 +238,8 @@ def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:
 
 
 def list_bookings(ctx: Context, user_id: int) -> list[Booking]:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         return list(
             session.exec(
                 select(Booking)
@@ -260,7 +261,8 @@ def live_holds(
     ctx: Context, user_id: int, hotel_id: int, check_in: date, check_out: date
 ) -> list[Booking]:
     """The guest's live holds at a hotel for exactly these dates (the hotel page's "resume")."""
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         return list(
             session.exec(
                 select(Booking)
@@ -275,7 +277,8 @@ def live_holds(
 
 
 def _read_booking(ctx: Context, booking_id: int) -> Booking:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(f"Booking {booking_id} was not found.")
@@ -338,7 +341,8 @@ def cancel_booking(ctx: Context, user_id: int, booking_id: int) -> Booking:
 def expire_holds(ctx: Context, batch: int = 500) -> int:
     """Expire holds past their deadline and free their rooms; returns how many expired."""
     now = ctx.clock()
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         due = session.exec(
             select(Booking.id)
             .where(Booking.status == BookingStatus.HELD)
@@ -368,7 +372,8 @@ def _expire(ctx: Context, booking_id: int, now: datetime) -> bool:
 def _expire_stale_hold(ctx: Context, request: HoldRequest) -> bool:
     """Expire the guest's hold of this stay whose deadline passed unswept; True if there was one."""
     now = ctx.clock()
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         stale = session.exec(
             select(Booking.id)
             .where(Booking.user_id == request.user_id)

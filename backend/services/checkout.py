@@ -19,7 +19,6 @@ from sqlalchemy import Table, bindparam
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import transaction
 from backend.errors import NotFound, NotPayable
 from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus
 from backend.saga.events import OrderCreated
@@ -89,7 +88,8 @@ def checkout(ctx: Context, request: CheckoutRequest) -> Order:
 
 
 def get_order(ctx: Context, user_id: int, order_id: int) -> OrderView:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         order = session.get(Order, order_id)
         if order is None or order.user_id != user_id:
             # Another guest's order is reported exactly like a missing one.
@@ -103,7 +103,8 @@ def get_order(ctx: Context, user_id: int, order_id: int) -> OrderView:
 
 
 def list_orders(ctx: Context, user_id: int, limit: int = 50) -> list[Order]:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         return list(
             session.exec(
                 select(Order)

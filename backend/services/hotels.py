@@ -11,7 +11,6 @@ from sqlmodel import Session, col, func, select
 
 from backend import currency
 from backend.context import Context
-from backend.db import transaction
 from backend.errors import InvalidInput, NotFound, RoomTypeInUse
 from backend.inventory import busiest_night_reserved
 from backend.models import (
@@ -55,7 +54,8 @@ def get_hotel(ctx: Context, hotel_id: int, stay: Stay | None = None) -> HotelVie
         validate_stay(stay.check_in, stay.check_out, None)
         if stay.guests is not None and stay.guests < 1:
             raise InvalidInput("guests must be at least 1.")
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         hotel = session.get(Hotel, hotel_id)
         if hotel is None:
             raise NotFound(f"Hotel {hotel_id} does not exist.")
@@ -126,12 +126,14 @@ def create_hotel(ctx: Context, fields: dict[str, Any], room_types: list[RoomType
     _check_hotel_fields(fields)
     for spec in room_types:
         _check_room_type(spec)
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         hotel = Hotel(**fields)
         session.add(hotel)
         session.flush()
         for spec in room_types:
             session.add(RoomType(hotel_id=hotel.id or 0, **spec.__dict__))
+        uow.commit()
     return get_hotel(ctx, hotel.id or 0)
 
 
@@ -142,7 +144,8 @@ def update_hotel(
     _check_hotel_fields(fields)
     for spec in room_types or []:
         _check_room_type(spec)
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         hotel = session.get(Hotel, hotel_id)
         if hotel is None:
             raise NotFound(f"Hotel {hotel_id} does not exist.")
@@ -165,15 +168,18 @@ def update_hotel(
                     spec.price,
                 )
             session.add(room_type)
+        uow.commit()
     return get_hotel(ctx, hotel_id)
 
 
 def delete_hotel(ctx: Context, hotel_id: int) -> None:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         hotel = session.get(Hotel, hotel_id)
         if hotel is None:
             raise NotFound(f"Hotel {hotel_id} does not exist.")
         session.delete(hotel)
+        uow.commit()
 
 
 def remove_room_type(ctx: Context, hotel_id: int, room_type_id: int) -> None:
@@ -183,7 +189,8 @@ def remove_room_type(ctx: Context, hotel_id: int, room_type_id: int) -> None:
     expired bookings keep their rows as history (bookings carry no foreign key to room types), like
     a deleted hotel's. The change-capture trigger on room_types tells search.
     """
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         # Lock order: the hotel (as update_hotel does), then the night rows and the room type (as a
         # hold does, its insert checking the foreign key): a hold in flight either commits first
         # and its booking is counted below, or waits for this delete and then fails.
@@ -214,6 +221,7 @@ def remove_room_type(ctx: Context, hotel_id: int, room_type_id: int) -> None:
                 "set its rooms to 0 to stop selling it, and remove it once they are over."
             )
         session.delete(room_type)
+        uow.commit()
 
 
 def _live_bookings(session: Session, room_type_id: int, today: date) -> int:

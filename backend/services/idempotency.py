@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from backend.context import Context
-from backend.db import autocommit, transaction
+from backend.db import autocommit
 from backend.errors import IdempotencyKeyReused, InvalidInput
 from backend.models import IdempotencyRecord
 
@@ -102,10 +102,12 @@ def _store(
 
 
 def purge_expired(ctx: Context) -> int:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         result = session.execute(
             delete(IdempotencyRecord).where(
                 col(IdempotencyRecord.created_at) < ctx.clock() - RETENTION
             )
         )
+        uow.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from backend import cancellation
 from backend.context import Context
-from backend.db import transaction
 from backend.errors import NotCancellable, NotFound
 from backend.models import Booking, BookingStatus, Hotel, Order, OrderStatus
 from backend.stay_time import DEFAULT_TIMEZONE
@@ -40,7 +39,8 @@ class Quote:
 
 
 def quote_cancellation(ctx: Context, user_id: int, booking_id: int) -> Quote:
-    with transaction(ctx.engine) as session:
+    with ctx.unit_of_work() as uow:
+        session = uow.session
         booking = session.get(Booking, booking_id)
         if booking is None or booking.user_id != user_id:
             raise NotFound(f"Booking {booking_id} was not found.")
