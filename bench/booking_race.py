@@ -39,7 +39,7 @@ from sqlmodel import select
 
 from backend.bootstrap import build_context
 from backend.db import migrate, transaction
-from backend.models import RoomType
+from backend.models import RoomType, User
 from backend.seed import seed_hotels
 from backend.services import auth
 from backend.services.hotels import RoomTypeSpec, create_hotel
@@ -231,16 +231,18 @@ def measure(
     return outcome
 
 
-def prepare(url: str, distinct: int) -> tuple[list[str], int, int, list[int]]:
+def prepare(url: str, distinct: int, guests: int) -> tuple[list[str], int, int, list[int]]:
     """Users and their tokens, the hot room (one room), room types to hold; the first user's id."""
     _, redis_url = require_full_mode_env()
     migrate(url)
     ctx = build_context(Settings(mode=Mode.FULL, database_url=url, redis_url=redis_url))
-    users = [
-        auth.ensure_user(ctx, f"bench{i}@example.com", "bench-password", "Bench", is_admin=False)
-        for i in range(20)
-    ]
-    tokens = [auth.issue_token(ctx, user) for user in users]
+    # One guest per hot-room client: a guest asking again for the stay they hold resumes it (200),
+    # so "one 201 and 199 409s" needs 200 different guests. One password hash for all of them.
+    accounts = {f"bench{i}@example.com": "Bench" for i in range(guests)}
+    ids_by_email = auth.ensure_guests(ctx, accounts, "bench-password")
+    with transaction(ctx.engine) as session:
+        users = [session.get(User, ids_by_email[email]) for email in accounts]
+    tokens = [auth.issue_token(ctx, user) for user in users if user is not None]
     hot = create_hotel(
         ctx,
         {"name": "Hot Hotel", "city": "Lisbon", "country": "PT", "lat": 38.7, "lng": -9.1},
@@ -344,7 +346,9 @@ def check_rows(engine: Engine) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with fresh_database("trinity_bench_booking") as url:
-        tokens, user_id, hot_room, rooms = prepare(url, args.distinct)
+        tokens, user_id, hot_room, rooms = prepare(
+            url, args.distinct, max(args.hot, args.concurrency)
+        )
         engine = create_engine(url)
         print(f"full mode over HTTP (granian, {args.workers} worker processes per server), "
               f"{len(rooms)} distinct holds x {args.concurrency} clients, hot room x {args.hot}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -33,6 +34,10 @@ def require_full_mode_env() -> tuple[str, str]:
             "This benchmark runs in full mode: start servers with `make services-up` and "
             "`source .run/services/env` (or point DATABASE_URL/REDIS_URL at yours)."
         )
+    # Full mode refuses public secrets: the benchmark's own servers and workers (which inherit
+    # this environment) share a run's random ones, unless the caller set real ones.
+    os.environ.setdefault("TRINITY_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("TRINITY_ADMIN_PASSWORD", secrets.token_urlsafe(16))
     return database_url, redis_url
 
 

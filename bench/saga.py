@@ -98,14 +98,16 @@ def _room_types(ctx: Context, sagas: int, late: int) -> tuple[int, list[int]]:
 
 def prepare_holds(
     ctx: Context, sagas: int, late_share: float
-) -> tuple[list[Booking], list[Booking], int]:
-    user = auth.ensure_user(ctx, "bench@example.com", "bench-password", "Bench", is_admin=False)
+) -> tuple[list[Booking], list[Booking]]:
+    # A guest per hold: one guest asking again for a stay they hold resumes that hold.
+    accounts = {f"bench{i}@example.com": "Bench" for i in range(sagas)}
+    guests = iter(auth.ensure_guests(ctx, accounts, "bench-password").values())
     late = int(sagas * late_share)
     big, singles = _room_types(ctx, sagas, late)
     check_in = date.today() + timedelta(days=20)
 
-    def hold(room_type_id: int) -> Booking:
-        stay = HoldRequest(user.id or 0, room_type_id, check_in, check_in + timedelta(days=2), 2)
+    def hold(room_type_id: int, user_id: int) -> Booking:
+        stay = HoldRequest(user_id, room_type_id, check_in, check_in + timedelta(days=2), 2)
         for _ in range(4):
             try:
                 return hold_room(ctx, stay)
@@ -114,9 +116,9 @@ def prepare_holds(
         return hold_room(ctx, stay)
 
     with ThreadPoolExecutor(8) as pool:
-        normal = list(pool.map(hold, [big] * (sagas - late)))
-        lates = list(pool.map(hold, singles))
-    return normal, lates, user.id or 0
+        normal = list(pool.map(hold, [big] * (sagas - late), guests))
+        lates = list(pool.map(hold, singles, guests))
+    return normal, lates
 
 
 def _lose_hold(ctx: Context, booking: Booking) -> bool:
@@ -215,7 +217,7 @@ def run_once(
         )  # fmt: skip
         ctx = build_context(settings)
         ctx.redis.flushdb()
-        normal, lates, user_id = prepare_holds(ctx, sagas, late)
+        normal, lates = prepare_holds(ctx, sagas, late)
         env = {
             **os.environ, "TRINITY_MODE": "full", "DATABASE_URL": database_url,
             "REDIS_URL": bench_redis, "BROKER_URL": broker_url,
@@ -233,7 +235,7 @@ def run_once(
         try:
             time.sleep(8)  # let the processes import and connect before the clock starts
             cpu = cpu_by_role(ctx.engine, name, pids)
-            result = _measure(ctx, broker, normal, lates, user_id, decline, rate)
+            result = _measure(ctx, broker, normal, lates, decline, rate)
             print(
                 f"{broker}: CPU ms per saga: {cpu_report(cpu, cpu_by_role(ctx.engine, name, pids), result.sagas)}"
             )
@@ -253,7 +255,6 @@ def _measure(
     broker: str,
     normal: list[Booking],
     lates: list[Booking],
-    user_id: int,
     decline: float,
     rate: float,
 ) -> Result:
@@ -269,7 +270,7 @@ def _measure(
         i, (booking, card, lose) = numbered
         if rate:  # an open-loop client: checkout i starts at i / rate, whatever came before
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        order = checkout(ctx, CheckoutRequest(user_id, booking.id or 0, card))
+        order = checkout(ctx, CheckoutRequest(booking.user_id, booking.id or 0, card))
         if lose and not _lose_hold(ctx, booking):
             raced.append(order.id or 0)
         return order.id or 0
