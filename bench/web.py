@@ -16,7 +16,7 @@ e2e suite's lock, /tmp/trinity-e2e.lock, while it runs), then measures with Debi
                   on for a few hundred ms; the map reports where the glide will stop as it starts.)
 
 p50/p95 over --runs runs each. With --screenshots it also saves 1280x800 PNGs of the search,
-hotel, checkout-confirmation and admin pages into docs/screenshots/.
+hotel, checkout-confirmation, My trips and admin pages into docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -284,6 +284,9 @@ def screenshots(browser: object, base: str, seeded: dict[str, object]) -> None:
     page.locator("#order-status", has_text="confirmed").wait_for(timeout=30_000)
     page.locator("iframe#confirmation-map").wait_for()
     shot("checkout-confirmation")
+    page.goto(f"{base}/trips")
+    page.locator(f"#status-{held.id}").wait_for()
+    shot("trips")
     page.evaluate("t => localStorage.setItem('trinity_token', t)", seeded["admin"])
     page.goto(f"{base}/admin")
     page.locator("#admin-hotels").wait_for()
