@@ -56,6 +56,8 @@ class User(SQLModel, table=True):
     password_hash: str
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # Tokens carry the epoch they were issued in; moving it on revokes them all (0007_token_epoch).
+    token_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Hotel(SQLModel, table=True):

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import Row, Select, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -47,7 +47,7 @@ def _serializer(ctx: Context) -> URLSafeTimedSerializer:
 
 
 def issue_token(ctx: Context, user: User) -> str:
-    return _serializer(ctx).dumps({"uid": user.id})
+    return _serializer(ctx).dumps({"uid": user.id, "ep": user.token_epoch})
 
 
 def canonical_email(email: str) -> str:
@@ -143,21 +143,36 @@ def _password_matches(password_hash: str, password: str) -> bool:
 
 
 # Every authenticated request runs one of these: a primary-key read, prepared once.
-_USER_BY_ID = select(User).where(User.id == bindparam("uid"))
-_USER_ID = select(User.id).where(User.id == bindparam("uid"))
+# A token verifies only in the epoch it was issued in (`revoke_tokens` moves it on): the same
+# one-row read as before, so revocation costs the hot path nothing.
+_IN_EPOCH = (col(User.id) == bindparam("uid"), col(User.token_epoch) == bindparam("ep"))
+_USER_BY_ID = select(User).where(*_IN_EPOCH)
+_USER_ID = select(User.id).where(*_IN_EPOCH)
+_NEXT_EPOCH = (
+    update(User)
+    .where(col(User.id) == bindparam("uid"))
+    .values(token_epoch=col(User.token_epoch) + 1)
+)
 
 
 def user_from_token(ctx: Context, token: str) -> User:
-    row = _lookup(ctx, _USER_BY_ID, _token_user_id(ctx, token))
+    row = _lookup(ctx, _USER_BY_ID, _token_claims(ctx, token))
     return User(**row._mapping)
 
 
 def user_id_from_token(ctx: Context, token: str) -> int:
     """Like `user_from_token` for callers that need only the id (holds): no model to build."""
-    return int(_lookup(ctx, _USER_ID, _token_user_id(ctx, token))[0])
+    return int(_lookup(ctx, _USER_ID, _token_claims(ctx, token))[0])
 
 
-def _token_user_id(ctx: Context, token: str) -> int:
+def revoke_tokens(ctx: Context, user_id: int) -> None:
+    """End every session of the account: each token issued so far stops verifying."""
+    with ctx.unit_of_work() as uow:
+        uow.session.execute(_NEXT_EPOCH, {"uid": user_id})
+        uow.commit()
+
+
+def _token_claims(ctx: Context, token: str) -> dict[str, int]:
     try:
         payload = _serializer(ctx).loads(token, max_age=ctx.settings.token_ttl_seconds)
     except SignatureExpired:
@@ -167,15 +182,19 @@ def _token_user_id(ctx: Context, token: str) -> int:
     # `type(...) is int`: JSON's `true` is a Python bool, and bool is an int subclass (user 1).
     if not isinstance(payload, dict) or type(payload.get("uid")) is not int:
         raise Unauthorized("Please log in.")
-    return int(payload["uid"])
-
-
-def _lookup(ctx: Context, query: Select[Any], user_id: int) -> Row[Any]:
-    """The user's row, read outside any transaction; a deleted account is logged out."""
-    with autocommit(ctx.engine) as connection:
-        row = connection.execute(query, {"uid": user_id}).first()
-    if row is None:
+    epoch = payload.get("ep", 0)  # tokens from before revocation existed are of epoch 0
+    if type(epoch) is not int:
         raise Unauthorized("Please log in.")
+    return {"uid": payload["uid"], "ep": epoch}
+
+
+def _lookup(ctx: Context, query: Select[Any], claims: dict[str, int]) -> Row[Any]:
+    """The user's row, read outside any transaction; a deleted account, or a token revoked since,
+    is logged out."""
+    with autocommit(ctx.engine) as connection:
+        row = connection.execute(query, claims).first()
+    if row is None:
+        raise Unauthorized("Please log in again.")
     return row
 
 

@@ -6,6 +6,7 @@ from factories import bearer
 from fastapi.testclient import TestClient
 
 from backend.context import Context
+from backend.services import auth
 
 
 def _register(client: TestClient, email: str = "ana@example.com", password: str = "s3cret-pass"):
@@ -96,3 +97,37 @@ def test_openapi_and_offline_docs(client: TestClient) -> None:
     assert "/api/docs-assets/swagger-ui-bundle.js" in page.text  # served locally, not from a CDN
     bundle = client.get("/api/docs-assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_logout_revokes_every_token_of_the_account(client: TestClient, ctx: Context) -> None:
+    first = _register(client).json()["token"]
+    second = client.post(
+        "/api/auth/login", json={"email": "ana@example.com", "password": "s3cret-pass"}
+    ).json()["token"]
+    other = _register(client, "bea@example.com").json()["token"]
+    assert client.get("/api/me", headers=bearer(first)).status_code == 200
+
+    assert client.post("/api/auth/logout", headers=bearer(second)).status_code == 204
+
+    for revoked in (first, second):  # the other device's token too
+        answer = client.get("/api/me", headers=bearer(revoked))
+        assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
+    assert client.post("/api/auth/logout", headers=bearer(first)).status_code == 401
+    assert client.get("/api/me", headers=bearer(other)).status_code == 200  # another account
+    fresh = client.post(
+        "/api/auth/login", json={"email": "ana@example.com", "password": "s3cret-pass"}
+    ).json()["token"]
+    assert client.get("/api/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_a_token_from_before_revocation_existed_still_verifies(
+    client: TestClient, ctx: Context
+) -> None:
+    """Tokens issued before the epoch claim (no `ep`) count as epoch 0 until the first logout."""
+    user_id = _register(client).json()["user"]["id"]
+    legacy = auth._serializer(ctx).dumps({"uid": user_id})
+    assert client.get("/api/me", headers=bearer(legacy)).status_code == 200
+    assert client.post("/api/auth/logout", headers=bearer(legacy)).status_code == 204
+    assert client.get("/api/me", headers=bearer(legacy)).status_code == 401
+    bad_epoch = auth._serializer(ctx).dumps({"uid": user_id, "ep": True})
+    assert client.get("/api/me", headers=bearer(bad_epoch)).status_code == 401
