@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -39,16 +40,33 @@ def local_settings(tmp_path: Path, template: Path, **overrides: object) -> Setti
 
 
 # Each test session takes its own Redis database, so sessions run side by side never flush each
-# other's locks (the Postgres side already gets a database per session).
-REDIS_DB = random.randint(1, 15)
+# other's locks (the Postgres side already gets a database per session). The servers the suite
+# starts as processes (e2e, system) take another number each: see `fresh_redis_url`.
+REDIS_DB = random.randint(1, 12)
+E2E_REDIS_DB, TEST_MODE_REDIS_DB, ROLES_REDIS_DB = 13, 14, 15
+
+
+def redis_url_for(number: int) -> str:
+    """REDIS_URL's server with database `number` (REDIS_URL itself when it names no database)."""
+    _, server_url = require_server_urls()
+    return server_url.rsplit("/", 1)[0] + f"/{number}" if server_url.count("/") > 2 else server_url
+
+
+def fresh_redis_url(number: int) -> str:
+    """Database `number` of REDIS_URL's server, emptied first. A server under test starts on a
+    fresh PostgreSQL database whose ids begin at 1 again, so a key an earlier session left there
+    (the simulated gateway's charge for order 1, a moved test clock) would meet this run's order 1
+    as its own: an idempotency conflict and a saga parked for good."""
+    url = redis_url_for(number)
+    if url != require_server_urls()[1]:  # never flush a database the environment named
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+    return url
 
 
 def full_settings(database_url: str, **overrides: object) -> Settings:
-    _, server_url = require_server_urls()
-    own_db = (
-        server_url.rsplit("/", 1)[0] + f"/{REDIS_DB}" if server_url.count("/") > 2 else server_url
-    )
-    overrides = {"redis_url": own_db, **overrides}
+    overrides = {"redis_url": redis_url_for(REDIS_DB), **overrides}
     return Settings(  # type: ignore[arg-type]
         mode=Mode.FULL, database_url=database_url, **overrides
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from api_client import Api
+from modes import E2E_REDIS_DB, fresh_redis_url
 from playwright.sync_api import ConsoleMessage, Error, Page
 from seed_data import Guest, SeededData, seed
 from servers import (
@@ -212,9 +212,7 @@ def full_stack(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
     local-mode tests are done (collection puts the full-mode tests last)."""
     urls = full_server_urls()
     tag = uuid.uuid4().hex[:8]
-    redis_url = urls["REDIS_URL"]
-    if redis_url.count("/") > 2:  # a database number of its own (others flush theirs)
-        redis_url = redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 14)}"
+    redis_url = fresh_redis_url(E2E_REDIS_DB)
     data_dir = tmp_path_factory.mktemp("trinity-full")
     processes: list[tuple[subprocess.Popen[bytes], ServerLog]] = []
     with fresh_database(urls["DATABASE_URL"], f"trinity_e2e_{tag}") as database_url:

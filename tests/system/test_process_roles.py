@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from modes import MODES, require_server_urls
+from modes import MODES, ROLES_REDIS_DB, fresh_redis_url, require_server_urls
 from processes import stop_tree
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -110,14 +110,13 @@ def test_every_compose_role_as_its_own_process(database_url: str, e2e_lock: None
     roles = compose_roles()
     assert {"web", "sweeper", "relay", "sync"} <= set(roles)
     assert sum(1 for c in roles.values() if c[1] == "worker") == 3
-    _, redis_url = require_server_urls()
     port = _free_port()
     tag = uuid.uuid4().hex[:8]
     env = {
         **os.environ,
         "TRINITY_MODE": "full",
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/15",
+        "REDIS_URL": fresh_redis_url(ROLES_REDIS_DB),
         "TRINITY_SEARCH_INDEX": f"roles_{tag}",
         "BROKER_QUEUE_PREFIX": f"roles_{tag}_",
         "TRINITY_DATA_DIR": str(LOGS / "data"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from modes import MODES, require_server_urls
+from modes import MODES, TEST_MODE_REDIS_DB, fresh_redis_url
 from processes import stop_tree
 from test_process_roles import _free_port, database_url, eventually  # noqa: F401
 
@@ -79,12 +79,11 @@ def deployment_env(request: pytest.FixtureRequest, mode: str, tmp_path: Path) ->
            "TRINITY_DATA_DIR": str(tmp_path), "SWEEP_INTERVAL_SECONDS": "0.3"}  # fmt: skip
     env.pop("PORT", None)
     if mode == "full":
-        _, redis_url = require_server_urls()
         tag = uuid.uuid4().hex[:8]
         env |= {
             "TRINITY_TEST_MODE_ALLOW_FULL": "1",
             "DATABASE_URL": request.getfixturevalue("database_url"),
-            "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/14",
+            "REDIS_URL": fresh_redis_url(TEST_MODE_REDIS_DB),
             "BROKER_QUEUE_PREFIX": f"testmode_{tag}_",
             "TRINITY_SEARCH_ENGINE": "embedded",
         }
