@@ -9,6 +9,7 @@ the server, by the same service the REST API uses. Pages reach this state with `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -195,7 +196,14 @@ class AuthState(rx.State):
                     self._notifying_user = 0
 
     @rx.event
-    def logout(self) -> rx.event.EventSpec:
+    async def logout(self) -> rx.event.EventSpec:
+        """End the session on the server too (as `POST /api/auth/logout`): every token of the
+        account stops working, so a copy of this one (another tab, a leaked one) is logged out."""
+        token = self.token
+        # A token revoked or expired already has nothing left to end on the server.
+        with contextlib.suppress(Unauthorized):
+            if token:
+                await call(auth.revoke_tokens, await call(auth.user_id_from_token, token))
         self.token = ""
         self._set_user("", None)
         self._notifying_user = 0

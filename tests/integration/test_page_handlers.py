@@ -16,8 +16,9 @@ from factories import make_hotel, make_user, stay
 from sqlmodel import Session, select
 
 from backend.context import Context
+from backend.errors import Unauthorized
 from backend.models import Booking, BookingStatus, Hotel, RoomType, User
-from backend.services import booking, hotels
+from backend.services import auth, booking, hotels
 from backend.services.booking import HoldRequest
 
 S = TypeVar("S", bound=rx.State)
@@ -168,3 +169,35 @@ def test_the_lag_watch_polls_for_admins_only(
     admin, _ = make_user(ctx, "ops@example.com", admin=True)
     run(tab(admin).state(metrics_page.AdminMetricsState), "watch_lag")
     assert polls, "the watch never polled for an admin: the check above proves nothing"
+
+
+def test_logging_out_on_the_page_revokes_the_token_on_the_server(
+    ctx: Context, tab: Callable[[str], Tab]
+) -> None:
+    """A copy of the token (another device, a leaked one) stops working once the guest logs out."""
+    from app.state import AuthState
+
+    token, _ = make_user(ctx, "alice@example.com")
+    window = tab(token).state(AuthState)
+    run(window, "load_session")
+    assert window.logged_in
+
+    run(window, "logout")
+    assert window.token == "" and not window.logged_in
+    with pytest.raises(Unauthorized):
+        auth.user_from_token(ctx, token)
+
+
+def test_a_stale_tabs_log_out_leaves_a_newer_session_alone(
+    ctx: Context, tab: Callable[[str], Tab]
+) -> None:
+    """A tab whose token was revoked already ends nothing more: the guest's login since stays."""
+    from app.state import AuthState
+
+    old_token, user_id = make_user(ctx, "alice@example.com")
+    auth.revoke_tokens(ctx, user_id)  # logged out elsewhere ...
+    new_token, _ = auth.login(ctx, "alice@example.com", "correct horse battery")  # ... and back in
+
+    run(tab(old_token).state(AuthState), "logout")
+    assert auth.user_from_token(ctx, new_token).id == user_id
+    run(tab("").state(AuthState), "logout")  # a signed-out tab's log out is harmless
