@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     cors_origins_setting: str = Field("", validation_alias=_env("TRINITY_CORS_ORIGINS"))
     # /api/metrics answers an admin's token, or this one (a scraper's `Authorization: Bearer`).
     metrics_token: str | None = Field(None, validation_alias=_env("TRINITY_METRICS_TOKEN"))
+    # How long /api/metrics serves its database gauges (table counts) from memory.
+    metrics_cache_seconds: float = Field(10.0, ge=0, validation_alias=_env("METRICS_CACHE_SECONDS"))
 
     admin_email: str = Field("admin@example.com", validation_alias=_env("TRINITY_ADMIN_EMAIL"))
     admin_password: str = Field(DEV_ADMIN_PASSWORD, validation_alias=_env("TRINITY_ADMIN_PASSWORD"))

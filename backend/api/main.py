@@ -34,6 +34,7 @@ def create_api(ctx: Context | None = None) -> FastAPI:
         redoc_url=None,
     )
     api.state.ctx = ctx or get_context()
+    api.state.database_gauges = metrics.DatabaseGauges(api.state.ctx.settings.metrics_cache_seconds)
     errors.install(api)
     api.add_middleware(BodyLimitMiddleware)
     api.add_middleware(SecurityHeadersMiddleware, policy=_api_policy)
