@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -113,3 +113,19 @@ class Api:
         """Pay a hold; the order's id (the saga runs on from there)."""
         body = {"booking_id": booking_id, "card_number": card_number}
         return int(self.call("POST", "/api/checkout", body, token, expect=(202,))["order_id"])
+
+    # -- test mode (TRINITY_TEST_MODE=1 on the server) ----------------------------------------
+
+    def clock_settable(self) -> bool:
+        """Whether the app has a test clock (off, /api/test/* answers 404)."""
+        try:
+            self.call("GET", "/api/test/clock", expect=(200,))
+        except ApiError:
+            return False
+        return True
+
+    def move_clock(self, **change: Any) -> dict[str, Any]:
+        """`advance_seconds=`, `set_to=` (an aware datetime) or `reset=True`; the server's time."""
+        body = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in change.items()}
+        answer: dict[str, Any] = self.call("POST", "/api/test/clock", body, expect=(200,))
+        return answer

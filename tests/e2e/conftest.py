@@ -122,6 +122,11 @@ def _server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# The suite's local server runs in QA's test mode: the refund race moves its clock through
+# /api/test/clock, and its sweeper looks often enough to free the hold within the gateway's latency.
+TEST_MODE_ENV = {"TRINITY_TEST_MODE": "1", "SWEEP_INTERVAL_SECONDS": "0.2"}
+
+
 def _own_admin_env() -> dict[str, str]:
     return {"TRINITY_ADMIN_EMAIL": OWN_ADMIN.email, "TRINITY_ADMIN_PASSWORD": OWN_ADMIN.password}
 
@@ -137,7 +142,7 @@ def local_server(e2e_lock: None, tmp_path_factory: pytest.TempPathFactory) -> It
     """Start `reflex run --env prod` (local mode) on a free port, on a fresh data dir."""
     data_dir = tmp_path_factory.mktemp("trinity-data")
     port = free_port()
-    env = _server_env(port, data_dir, **_own_admin_env())
+    env = _server_env(port, data_dir, **_own_admin_env(), **TEST_MODE_ENV)
     prepare_database(env)
     log = ServerLog(ARTIFACTS_DIR / "reflex-server.log")
     proc = None
@@ -181,6 +186,18 @@ def seeded(api: Api, request: pytest.FixtureRequest) -> SeededData:
     """This run's hotels and guests, made through the API (seed_data.py)."""
     data_dir = None if E2E_URL else request.getfixturevalue("local_server").data_dir
     return seed(api, _admin_login(), data_dir)
+
+
+@pytest.fixture
+def server_clock(api: Api) -> Iterator[Api]:
+    """The app's test clock (skips on a deployment without test mode), back to real time after
+    the test whatever happens, so later tests see real time."""
+    if not api.clock_settable():
+        pytest.skip("the app under test is not in test mode (TRINITY_TEST_MODE=1)")
+    try:
+        yield api
+    finally:
+        api.move_clock(reset=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,10 @@ decline), and a status change of my order toasts on another page."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from api_client import Api
@@ -14,11 +14,6 @@ from playwright.sync_api import Page, expect
 from seed_data import Guest, SeededData
 from stacks import Stack
 from ui import sign_in_with_token
-
-from backend.context import Context
-from backend.services import booking, checkout
-from backend.services.auth import user_from_token
-from backend.services.booking import HoldRequest
 
 pytestmark = pytest.mark.e2e
 SAGA_TIMEOUT_MS = 20_000
@@ -136,50 +131,60 @@ def test_an_order_status_change_toasts_on_another_page(
     expect(toast).to_be_visible(timeout=SAGA_TIMEOUT_MS)
 
 
-def wait_for_order(backend: Context, user_id: int, booking_id: int, timeout_s: float = 10) -> int:
+def wait_for_order(api: Api, guest: Guest, booking_id: int, timeout_s: float = 10) -> int:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for order in checkout.list_orders(backend, user_id):
-            if order.booking_id == booking_id:
-                return order.id or 0
+        for order in api.call("GET", "/api/orders", token=guest.token, expect=(200,)):
+            if order["booking_id"] == booking_id:
+                return int(order["id"])
         time.sleep(0.01)
     pytest.fail(f"no order for booking {booking_id} after {timeout_s} s")
 
 
-@pytest.mark.standalone_only(
-    reason="expires the hold through the server's own services with a moved clock, and needs the "
-    "suite's GATEWAY_LATENCY_MS on the server (the server test clock of issue 14 will replace it)"
-)
+def take_when_freed(api: Api, guest: Guest, body: dict[str, Any], timeout_s: float = 5) -> None:
+    """Hold the room as soon as the sweeper has released it (409 sold out until then)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = api.call("POST", "/api/bookings", body, guest.token, expect=(201, 409))
+        if answer.get("status") == "held":
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the expired hold's room was not freed within {timeout_s} s: {answer}")
+        time.sleep(0.02)
+
+
 def test_refund_when_the_room_is_gone_before_the_inventory_step(
-    app_server: str, seeded: SeededData, api: Api, backend: Context, page: Page, browser_log
+    app_server: str, seeded: SeededData, server_clock: Api, page: Page, browser_log
 ) -> None:
     """Paid, but the hold expired and another guest took the last room before the inventory
     step: the order goes paid -> refunded, live.
 
-    The window is the simulated gateway's latency (GATEWAY_LATENCY_MS on the e2e server): the
-    charge starts at once after the order is created but takes that long, and this test expires
-    the hold and lets Bob take the room meanwhile, from its own process, through the services."""
-    user_id, booking_id = hold(api, seeded, seeded.guests["dora"], 50, room="refund/Double")
-    sign_in_with_token(page, app_server, seeded.guests["dora"])
-    page.goto(f"{app_server}/checkout/{booking_id}")
+    All through the API and the server's test clock: the clock first leaves the hold half a
+    minute, then, while the simulated gateway's latency (GATEWAY_LATENCY_MS) keeps the charge
+    running, moves past the hold's deadline; the sweeper (SWEEP_INTERVAL_SECONDS) expires it and
+    Bob takes the room. The order itself is then half a minute old, far from its own deadline."""
+    api, dora, bob = server_clock, seeded.guests["dora"], seeded.guests["bob"]
+    check_in = datetime.now(UTC).date() + timedelta(days=50)
+    stay = {
+        "check_in": check_in.isoformat(),
+        "check_out": (check_in + timedelta(days=1)).isoformat(),
+    }
+    room = {"room_type_id": seeded.room_types["refund/Double"], **stay, "guests": 2}
+    held = api.call("POST", "/api/bookings", room, dora.token, expect=(201,))
+    expires_at = datetime.fromisoformat(held["hold_expires_at"])
+    api.move_clock(set_to=expires_at - timedelta(seconds=30))
+    sign_in_with_token(page, app_server, dora)
+    page.goto(f"{app_server}/checkout/{held['id']}")
     expect(page.get_by_label("Card number")).to_be_visible()
     page.evaluate(WATCH_STATUS)
 
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-    order_id = wait_for_order(backend, user_id, booking_id)
-
-    # The hold runs out (a sweep whose clock is past its deadline) and Bob takes the last room.
-    held = booking.get_booking(backend, user_id, booking_id)
-    late = dataclasses.replace(backend, clock=lambda: held.hold_expires_at + timedelta(seconds=1))
-    assert booking.expire_holds(late) >= 1
-    bob_id = user_from_token(backend, seeded.guests["bob"].token).id or 0
-    taken = booking.hold_room(
-        backend,
-        HoldRequest(bob_id, seeded.room_types["refund/Double"], held.check_in, held.check_out, 2),
-    )
-    assert taken.status == "held"
-    events = [e.type for e in checkout.get_order(backend, user_id, order_id).events]
+    order_id = wait_for_order(api, dora, held["id"])
+    api.move_clock(set_to=expires_at + timedelta(seconds=1))
+    take_when_freed(api, bob, room)
+    order = api.call("GET", f"/api/orders/{order_id}", token=dora.token, expect=(200,))
+    events = [e["type"] for e in order["events"]]
     assert "InventoryReserved" not in events, "the saga beat the test: raise GATEWAY_LATENCY_MS"
 
     expect(page.locator("#order-status")).to_have_text("refunded", timeout=SAGA_TIMEOUT_MS)
