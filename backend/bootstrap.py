@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from backend.clock import ServerClock
 from backend.context import Context
 from backend.db import make_engine
-from backend.locks import LockPolicy, RedisLocks
+from backend.locks import LockPolicy, RedisLocks, ReplayGate
 from backend.metrics import Metrics
 from backend.models import utcnow
 from backend.payments.simulated import SimulatedGateway
@@ -30,6 +30,7 @@ from backend.ports import (
 )
 from backend.saga.status_bus import StatusBus
 from backend.search.port import SearchIndex
+from backend.services.idempotency import RETENTION as IDEMPOTENCY_RETENTION
 from backend.settings import Mode, SearchEngine, Settings, get_settings
 
 
@@ -140,6 +141,8 @@ def build_context(settings: Settings) -> Context:
         max_wait_ms=settings.lock_max_wait_ms,
         base_backoff_ms=settings.lock_base_backoff_ms,
     )
+    # A keyed action itself may wait on room locks, so a key's lock outlives theirs.
+    long_locks = LockPolicy(ttl_ms=30_000, max_wait_ms=30_000)
     engine = make_engine(settings.sqlalchemy_url)
     database = _database(engine)
     return Context(
@@ -153,8 +156,12 @@ def build_context(settings: Settings) -> Context:
         hotel_loader=database.hotel_loader,
         redis=client,
         locks=RedisLocks(client, policy),
-        # The keyed action itself may wait on room locks, so a key's lock outlives theirs.
-        key_locks=RedisLocks(client, LockPolicy(ttl_ms=30_000, max_wait_ms=30_000)),
+        key_locks=RedisLocks(client, long_locks),
+        replays=ReplayGate(
+            client,
+            long_locks,
+            retention_s=int(IDEMPOTENCY_RETENTION.total_seconds()),
+        ),
         search=_search_index(settings, client),
         broker=build_broker(settings),
         gateway=SimulatedGateway(

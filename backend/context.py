@@ -14,7 +14,7 @@ import dramatiq
 import redis
 from sqlalchemy import Engine
 
-from backend.locks import RedisLocks
+from backend.locks import RedisLocks, ReplayGate
 from backend.metrics import Metrics
 from backend.models import utcnow
 from backend.payments.gateway import PaymentGateway
@@ -38,7 +38,8 @@ class Context:
     engine: Engine
     redis: redis.Redis
     locks: RedisLocks  # room-night locks
-    key_locks: RedisLocks  # one Idempotency-Key's replays, serialized
+    key_locks: RedisLocks  # long-held locks (a QA scenario's run)
+    replays: ReplayGate  # Idempotency-Keys' answers and locks
     search: SearchIndex  # the index behind its Redis cache (backend.search.cache)
     broker: dramatiq.Broker  # RabbitMQ (full) or StubBroker (local); actors bind in workers/
     gateway: PaymentGateway

@@ -106,3 +106,75 @@ class RedisLocks:
 def room_night_key(room_type_id: int, night: object) -> str:
     # The hash tag keeps one room type's nights in one Redis Cluster slot, as one script needs.
     return f"lock:{{room_type:{room_type_id}}}:{night}"
+
+
+# One Idempotency-Key: the answer stored for it, else its lock, in one round trip.
+_CLAIM = """
+local answer = redis.call('get', KEYS[1])
+if answer then
+    return {0, answer}
+end
+if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    return {1, ''}
+end
+return {2, ''}
+"""
+
+# Store the answer (when there is one) and let go of the key's lock if it is still ours.
+_SETTLE = """
+if ARGV[2] ~= '' then
+    redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+if redis.call('get', KEYS[2]) == ARGV[1] then
+    redis.call('del', KEYS[2])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key's stored answer (a replay), or the token of the lock that lets the caller answer."""
+
+    answer: str | None = None
+    token: str | None = None
+
+
+class ReplayGate:
+    """Idempotency-Keys in Redis: a key's answer and the lock of its first request, side by side
+    (one hash tag, so one Cluster slot). `claim` reads the answer or takes the lock in one script,
+    and a waiter's every retry reads the answer again; `settle` stores it and unlocks in another."""
+
+    def __init__(self, client: redis.Redis, policy: LockPolicy, retention_s: int) -> None:
+        self._policy = policy
+        self._retention_s = retention_s
+        self._claim = client.register_script(_CLAIM)
+        self._settle = client.register_script(_SETTLE)
+
+    @staticmethod
+    def _keys(name: str) -> list[str]:
+        return [f"idempotency:{{{name}}}:answer", f"idempotency:{{{name}}}:lock"]
+
+    def claim(self, name: str) -> Claim:
+        """The stored answer, or the key's lock; waits (backoff with jitter) while another request
+        of the same key is answering, then raises Busy after `max_wait_ms`."""
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + self._policy.max_wait_ms / 1000
+        attempt = 0
+        while True:
+            outcome, answer = self._claim(keys=self._keys(name), args=[token, self._policy.ttl_ms])
+            if int(outcome) == 0:
+                return Claim(answer=answer.decode() if isinstance(answer, bytes) else answer)
+            if int(outcome) == 1:
+                return Claim(token=token)
+            if time.monotonic() >= deadline:
+                raise Busy("This request is still being answered; try again in a moment.")
+            backoff = min(self._policy.max_backoff_ms, self._policy.base_backoff_ms * 2**attempt)
+            time.sleep(
+                min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic()))
+            )
+            attempt += 1
+
+    def settle(self, name: str, token: str, answer: str | None) -> None:
+        """Store `answer` (None: nothing to replay, the action failed) and release the lock."""
+        self._settle(keys=self._keys(name), args=[token, answer or "", self._retention_s])

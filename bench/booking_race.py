@@ -26,6 +26,7 @@ import math
 import os
 import sys
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -188,9 +189,12 @@ async def fire(base: str, tokens: list[str], bodies: list[dict], concurrency: in
 
 
 def _request(host: str, token: str, body: dict) -> bytes:
+    """A hold as a client that retries safely sends it: with an Idempotency-Key of its own (the
+    app stores and checks it; the floor ignores it)."""
     payload = json.dumps(body).encode()
     head = (
         f"POST /api/bookings HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"Idempotency-Key: {uuid.uuid4().hex}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
     return head.encode() + payload

@@ -1,7 +1,13 @@
 """Idempotency-Key handling: the first response to a key is stored and replayed.
 
-Concurrent replays of one key are serialized by a Redis lock, so exactly one of them runs the
-action; the others wait and replay what it stored.
+Concurrent requests with one key are serialized by a Redis lock, so exactly one of them runs the
+action; the others wait and replay what it stored. The answer is kept twice, for the retention
+period: in Redis beside the key's lock (`ReplayGate`: the lookup and the lock are one round trip,
+the hot path of every keyed hold) and in the database, whose unique key is the fence. When Redis
+has lost a key's answer (a flushed or replaced server), the action runs again and the insert
+finds the first answer: that one is replayed (and cached again). The actions are safe to run twice
+by themselves: a second hold of the guest's stay resumes the first, a second checkout of a
+booking is refused.
 """
 
 from __future__ import annotations
@@ -47,24 +53,36 @@ def run_once(
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters long.")
     fingerprint = request_hash(ctx.settings.secret_key, body)
-    with ctx.key_locks.hold_all([f"idempotency:{scope}:{user_id}:{key}"]):
-        stored = _find(ctx, user_id, scope, key)
-        if stored is not None:
-            if stored.request_hash != fingerprint:
-                raise IdempotencyKeyReused(
-                    "This Idempotency-Key was already used with a different request body."
-                )
-            return stored.status_code, stored.response
+    name = f"{scope}:{user_id}:{key}"
+    claim = ctx.replays.claim(name)
+    if claim.answer is not None:
+        return _replay(json.loads(claim.answer), fingerprint)
+    assert claim.token is not None
+    answer: dict[str, Any] | None = None
+    try:
         status, response = action()
+        answer = {"request_hash": fingerprint, "status_code": status, "response": response}
         try:
-            _store(ctx, user_id, scope, key, fingerprint, status, response)
+            _store(ctx, user_id, scope, key, answer)
         except IntegrityError:
-            # Only reachable if the key's lock expired mid-action: the first stored answer wins.
+            # The key was answered before: Redis lost that answer, or this key's lock expired
+            # mid-action. The first stored answer wins.
             first = _find(ctx, user_id, scope, key)
-            if first is not None:
-                return first.status_code, first.response
-            raise
+            if first is None:
+                raise
+            answer = dict(first._mapping)
+            return _replay(answer, fingerprint)
         return status, response
+    finally:
+        ctx.replays.settle(name, claim.token, None if answer is None else json.dumps(answer))
+
+
+def _replay(answer: dict[str, Any], fingerprint: str) -> Response:
+    if answer["request_hash"] != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body."
+        )
+    return int(answer["status_code"]), answer["response"]
 
 
 # Core statements, each one autocommitted round trip: the lookup and the insert run on every
@@ -84,19 +102,8 @@ def _find(ctx: Context, user_id: int, scope: str, key: str) -> Row[Any, Any, Any
         return connection.execute(_FIND, {"user_id": user_id, "scope": scope, "key": key}).first()
 
 
-def _store(
-    ctx: Context,
-    user_id: int,
-    scope: str,
-    key: str,
-    fingerprint: str,
-    status: int,
-    response: dict[str, Any],
-) -> None:
-    row = {
-        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
-        "status_code": status, "response": response, "created_at": ctx.clock(),
-    }  # fmt: skip
+def _store(ctx: Context, user_id: int, scope: str, key: str, answer: dict[str, Any]) -> None:
+    row = {"user_id": user_id, "scope": scope, "key": key, "created_at": ctx.clock(), **answer}
     with autocommit(ctx.engine) as connection:
         connection.execute(_INSERT, row)
 

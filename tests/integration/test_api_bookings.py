@@ -181,6 +181,32 @@ def test_idempotency_key_replays_make_one_hold(client: TestClient, ctx: Context)
     assert too_long.status_code == 422
 
 
+def test_a_key_whose_answer_redis_lost_replays_the_databases_first_answer(
+    client: TestClient, ctx: Context
+) -> None:
+    """The answer lives in Redis (the fast lookup) and in the database (the fence): with Redis
+    emptied, a replay runs the hold again, which resumes the guest's stay, and answers the first
+    answer (201, same body) with one room taken; a different body is still refused."""
+    _, room_type_id = make_hotel(ctx, rooms=5)
+    token, _ = make_user(ctx)
+    body = _body(room_type_id, *stay())
+    headers = {**bearer(token), "Idempotency-Key": "lost-in-redis"}
+    first = client.post("/api/bookings", json=body, headers=headers)
+    assert first.status_code == 201
+    answers = [k for k in ctx.redis.scan_iter("idempotency:*") if "lost-in-redis" in k]
+    assert len(answers) == 1 and answers[0].endswith(":answer")  # stored beside the lock
+    ctx.redis.flushdb()
+
+    replay = client.post("/api/bookings", json=body, headers=headers)
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert _reserved(ctx) == 2  # one room, two nights: the replay took nothing
+    assert client.post("/api/bookings", json=body, headers=headers).json() == first.json()
+    ctx.redis.flushdb()
+    other = client.post("/api/bookings", json={**body, "guests": 1}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
 def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx: Context) -> None:
     _, room_type_id = make_hotel(ctx, rooms=1)
     token, _ = make_user(ctx)
