@@ -90,10 +90,7 @@ class RedisLocks:
         while not self.try_acquire_all(ordered, token):
             if time.monotonic() >= deadline:
                 raise Busy("These dates are being booked by someone else right now; try again.")
-            backoff = min(self._policy.max_backoff_ms, self._policy.base_backoff_ms * 2**attempt)
-            time.sleep(
-                min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic()))
-            )
+            _pause(self._policy, attempt, deadline)
             attempt += 1
             if give_up is not None:
                 give_up()
@@ -101,6 +98,12 @@ class RedisLocks:
             yield (time.monotonic() - started) * 1000
         finally:
             self.release_all(ordered, token)
+
+
+def _pause(policy: LockPolicy, attempt: int, deadline: float) -> None:
+    """Exponential backoff with full jitter, never past `deadline` (a monotonic time)."""
+    backoff = min(policy.max_backoff_ms, policy.base_backoff_ms * 2**attempt)
+    time.sleep(min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic())))
 
 
 def room_night_key(room_type_id: int, night: object) -> str:
@@ -169,10 +172,7 @@ class ReplayGate:
                 return Claim(token=token)
             if time.monotonic() >= deadline:
                 raise Busy("This request is still being answered; try again in a moment.")
-            backoff = min(self._policy.max_backoff_ms, self._policy.base_backoff_ms * 2**attempt)
-            time.sleep(
-                min(random.uniform(0, backoff) / 1000, max(0.0, deadline - time.monotonic()))
-            )
+            _pause(self._policy, attempt, deadline)
             attempt += 1
 
     def settle(self, name: str, token: str, answer: str | None) -> None:
