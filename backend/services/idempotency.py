@@ -3,7 +3,8 @@
 Concurrent requests with one key are serialized by a Redis lock, so exactly one of them runs the
 action; the others wait and replay what it stored. The answer is kept twice, for the retention
 period: in Redis beside the key's lock (`ReplayGate`: the lookup and the lock are one round trip,
-the hot path of every keyed hold) and in the database, whose unique key is the fence. When Redis
+the hot path of every keyed hold) and, for answers that changed something (2xx), in the database,
+whose unique key is the fence; a refusal (4xx) wrote nothing, so it is kept in Redis only. When Redis
 has lost a key's answer (a flushed or replaced server), the action runs again and the insert
 finds the first answer: that one is replayed (and cached again). The actions are safe to run twice
 by themselves: a second hold of the guest's stay resumes the first, a second checkout of a
@@ -62,6 +63,8 @@ def run_once(
     try:
         status, response = action()
         answer = {"request_hash": fingerprint, "status_code": status, "response": response}
+        if status >= 400:  # a refusal wrote nothing, so running it again is harmless: Redis only
+            return status, response
         try:
             _store(ctx, user_id, scope, key, answer)
         except IntegrityError:

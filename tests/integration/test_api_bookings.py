@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from backend.context import Context
 from backend.db import transaction
-from backend.models import Booking, OutboxMessage, RoomInventory, User
+from backend.models import Booking, IdempotencyRecord, OutboxMessage, RoomInventory, User
 from backend.services import auth
 from backend.services.booking import expire_holds
 
@@ -218,6 +218,8 @@ def test_idempotent_replay_of_a_409_returns_the_same_409(client: TestClient, ctx
     replay = client.post("/api/bookings", json=body, headers=headers)
     assert first.status_code == replay.status_code == 409
     assert first.json() == replay.json()
+    with transaction(ctx.engine) as session:  # a refusal wrote nothing: its answer is Redis's
+        assert session.exec(select(IdempotencyRecord)).all() == []
 
 
 def test_metrics_count_holds_and_conflicts(client: TestClient, ctx: Context) -> None:
