@@ -88,9 +88,9 @@ def _replay(answer: dict[str, Any], fingerprint: str) -> Response:
     return int(answer["status_code"]), answer["response"]
 
 
-# Core statements, each one autocommitted round trip: the lookup and the insert run on every
-# POST with a key (a hold's hot path), where a Session's BEGIN/COMMIT and ORM flush cost more CPU
-# than the statements (bench/holdcpu in docs/performance.md).
+# Core statements, each one autocommitted round trip: the insert runs on every successful POST
+# with a key (a hold's hot path), where a Session's BEGIN/COMMIT and ORM flush cost more CPU than
+# the statement (bench.hold_cpu in docs/performance.md); the lookup only when the insert collides.
 _RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 _FIND = select(_RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response).where(
     _RECORDS.c.user_id == bindparam("user_id"),
