@@ -26,6 +26,7 @@ from backend.ports import (
     HotelLoader,
     Notifications,
     SagaShortcuts,
+    Statements,
     StoreFactory,
 )
 from backend.saga.status_bus import StatusBus
@@ -83,6 +84,7 @@ class _Database:
     """The ports one database serves."""
 
     stores: StoreFactory
+    statements: Statements
     shortcuts: SagaShortcuts
     holds: HoldWriter
     feed: ChangeFeed
@@ -98,13 +100,16 @@ def _database(engine: Engine) -> _Database:
             PostgresHotelLoader,
             PostgresNotifications,
             PostgresShortcuts,
+            PostgresStatements,
             postgres_stores,
         )
 
+        statements = PostgresStatements(engine)
         return _Database(
             postgres_stores,
+            statements,
             PostgresShortcuts(engine),
-            PostgresHolds(engine),
+            PostgresHolds(statements),
             PostgresFeed(engine),
             PostgresNotifications(engine),
             PostgresHotelLoader(engine),
@@ -115,11 +120,13 @@ def _database(engine: Engine) -> _Database:
         SqliteHotelLoader,
         SqliteNotifications,
         SqliteShortcuts,
+        SqliteStatements,
         sqlite_stores,
     )
 
     return _Database(
         sqlite_stores,
+        SqliteStatements(engine),
         SqliteShortcuts(engine),
         SqliteHolds(engine),
         SqliteFeed(engine),
@@ -148,6 +155,7 @@ def build_context(settings: Settings) -> Context:
     return Context(
         settings=settings,
         engine=engine,
+        sql=database.statements,
         stores=database.stores,
         shortcuts=database.shortcuts,
         holds=database.holds,

@@ -24,6 +24,7 @@ from backend.ports import (
     HotelLoader,
     Notifications,
     SagaShortcuts,
+    Statements,
     StoreFactory,
 )
 from backend.saga.status_bus import StatusBus
@@ -36,6 +37,7 @@ from backend.unit_of_work import PostCommit, UnitOfWork
 class Context:
     settings: Settings
     engine: Engine
+    sql: Statements  # lone statements on the request hot paths (token, room, hold, key)
     redis: redis.Redis
     locks: RedisLocks  # room-night locks
     key_locks: RedisLocks  # long-held locks (a QA scenario's run)
@@ -59,3 +61,8 @@ class Context:
 
     def post_commit(self) -> PostCommit:
         return PostCommit(self.redis, self.status_bus, self.metrics)
+
+    def close(self) -> None:
+        """Close the database connections (the engine's pool and the statements' own)."""
+        self.sql.close()
+        self.engine.dispose()

@@ -9,17 +9,17 @@ their own, which a database may run as one statement.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Executable
 from sqlmodel import Session
 
-from backend.models import Order, OrderEvent, OutboxMessage, PaymentKind
+from backend.models import Order, OrderEvent, PaymentKind
 from backend.saga.events import Event, InventoryReserved
 from backend.search.port import HotelDoc
 
@@ -117,6 +117,27 @@ class SagaShortcuts(Protocol):
         ...
 
 
+# -- lone statements ---------------------------------------------------------------------------------
+
+
+class Statements(Protocol):
+    """One statement that is its own transaction, outside any unit of work: the request hot
+    paths' lone reads (the token's user, the room a hold needs) and one-statement writes (the
+    hold, an Idempotency-Key's record). `statement` is a SQLAlchemy Core statement built once with
+    bind parameters; an adapter may compile it once and run it on a driver connection of its own.
+    Database errors arrive as SQLAlchemy's (`IntegrityError`, `OperationalError`, ...)."""
+
+    def first(self, statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the statement returns, or None."""
+        ...
+
+    def run(self, statement: Executable, params: Mapping[str, Any]) -> None: ...
+
+    def close(self) -> None:
+        """Close the connections the adapter keeps of its own."""
+        ...
+
+
 # -- the hold ----------------------------------------------------------------------------------------
 
 
@@ -131,11 +152,12 @@ class PlacedHold:
 
 class HoldWriter(Protocol):
     def place(
-        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: OutboxMessage
+        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: dict[str, Any]
     ) -> PlacedHold:
         """Take one room of `rooms` on every night of `stay`, insert the booking (`booking`: its
-        columns but id) and its outbox event (whose payload gets the booking's id), all or
-        nothing: when a night is full, nothing is written."""
+        columns but id) and its outbox event (`event`: the outbox row's event_type, payload,
+        created_at and message_id; the payload gets the booking's id), all or nothing: when a
+        night is full, nothing is written."""
         ...
 
 

@@ -33,6 +33,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import ConnectionPool
 
+from backend.adapters.postgres.statements import psycopg_conninfo
 from backend.api.errors import error_body, status_of
 from backend.api.schemas import BookingIn
 from backend.errors import InvalidInput, NotFound, SoldOut, TrinityError
@@ -71,11 +72,6 @@ def upsert_sql(night_count: int) -> str:
         "ON CONFLICT (room_type_id, night) DO UPDATE SET reserved = room_inventory.reserved + 1 "
         "WHERE room_inventory.reserved < room_inventory.total RETURNING night"
     )
-
-
-def psycopg_conninfo(database_url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+psycopg://`, as Settings normalizes it) as libpq takes it."""
-    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @dataclass(frozen=True)

@@ -258,7 +258,7 @@ def prepare(url: str, distinct: int, guests: int) -> tuple[list[str], int, int, 
             rt.id or 0
             for rt in session.exec(select(RoomType).where(RoomType.hotel_id != hot.hotel.id)).all()
         ]
-    ctx.engine.dispose()
+    ctx.close()
     return tokens, users[0].id or 0, hot.room_types[0].id or 0, ids[:distinct]
 
 

@@ -77,7 +77,7 @@ def main() -> None:
         for n in range(WARM_UP, WARM_UP + args.holds):
             _keyed_hold(ctx, user_id, room_type_id, n)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        ctx.engine.dispose()
+        ctx.close()
     print(
         f"{args.holds} keyed holds in process: {cpu / args.holds * 1000:.3f} ms CPU, "
         f"{wall / args.holds * 1000:.3f} ms wall per hold"

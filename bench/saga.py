@@ -247,7 +247,7 @@ def run_once(
                 process.wait(30)
             _delete_queues(ctx)
             ctx.broker.close()
-            ctx.engine.dispose()
+            ctx.close()
 
 
 def _measure(

@@ -104,7 +104,7 @@ def main() -> None:
             )
             total += seconds
         print(f"total: {1000 * total / args.sagas:.2f} ms of CPU per saga ({args.sagas} sagas)")
-        ctx.engine.dispose()
+        ctx.close()
 
 
 if __name__ == "__main__":

@@ -333,7 +333,7 @@ def main() -> None:
             lag_phases(ctx, settings, index, args)
         print(f"end: {loadavg()}", flush=True)
         index.drop()
-        ctx.engine.dispose()
+        ctx.close()
 
 
 @contextmanager

@@ -121,7 +121,7 @@ def seed(data_dir: Path, hotels: int) -> dict[str, object]:
         token_guest, guest = auth.register(ctx, "guest@example.com", "guest-password", "Gil Guest")
         return {"admin": token_admin, "guest": token_guest, "guest_id": guest.id, "ctx": ctx}
     except BaseException:
-        ctx.engine.dispose()
+        ctx.close()
         raise
 
 

@@ -79,7 +79,7 @@ def ctx(mode: str, settings_factory) -> Iterator[Context]:  # type: ignore[no-un
     if mode == "full":
         reset_full(context)
     yield context
-    context.engine.dispose()
+    context.close()
     if isinstance(context.redis, redis.Redis):
         context.redis.close()
 

@@ -231,7 +231,7 @@ def saga_factory(
         harness.stop()
         _delete_queues(harness.ctx)
         harness.ctx.broker.close()
-        harness.ctx.engine.dispose()
+        harness.ctx.close()
 
 
 @pytest.fixture

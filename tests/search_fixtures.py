@@ -46,7 +46,7 @@ def search_context(
     finally:
         if mode == "local":
             context.search.drop()
-        context.engine.dispose()
+        context.close()
         if isinstance(context.redis, redis.Redis):
             context.redis.close()
 

@@ -13,6 +13,7 @@ from backend.cancellation import percent, rule_for
 from backend.currency import DEFAULT_CURRENCY, convert
 from backend.models import Booking, CancellationPolicy, User
 from backend.services import auth
+from backend.services.booking import HeldBooking
 from backend.services.hotels import HotelView, RoomTypeView
 from backend.services.refund_quote import Quote
 from backend.stay_time import CHECK_IN_TIME, CHECK_OUT_TIME, DEFAULT_TIMEZONE
@@ -113,7 +114,7 @@ class BookingOut(BaseModel):
     hold_extended: bool = Field(description="The hold's one 5-minute extension was used.")
 
 
-def booking_out(booking: Booking) -> BookingOut:
+def booking_out(booking: Booking | HeldBooking) -> BookingOut:
     return BookingOut.model_validate(booking, from_attributes=True)
 
 

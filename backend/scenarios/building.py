@@ -159,7 +159,9 @@ def live_bookings(ctx: Context, guest: Guest, room: QaHotel) -> list[Booking]:
     ]
 
 
-def hold(ctx: Context, guest: Guest, room: QaHotel, check_in: date, check_out: date) -> Booking:
+def hold(
+    ctx: Context, guest: Guest, room: QaHotel, check_in: date, check_out: date
+) -> booking.HeldBooking:
     request = booking.HoldRequest(guest.id, room.room_type_id, check_in, check_out, guests=1)
     return booking.hold_room(ctx, request)
 
@@ -174,7 +176,9 @@ def order_of(ctx: Context, booking_id: int) -> Order | None:
         return session.exec(select(Order).where(col(Order.booking_id) == booking_id)).first()
 
 
-def pay(ctx: Context, guest: Guest, held: Booking, card: str = SUCCESS_CARD) -> Order:
+def pay(
+    ctx: Context, guest: Guest, held: Booking | booking.HeldBooking, card: str = SUCCESS_CARD
+) -> Order:
     """Check the hold out and wait for the saga (the app's or the workers') to settle it."""
     order = checkout.checkout(ctx, checkout.CheckoutRequest(guest.id, held.id or 0, card))
     return wait_for_order(ctx, guest, order.id or 0)

@@ -36,6 +36,7 @@ from backend.scenarios.building import (
     stay_dates,
 )
 from backend.services import checkout
+from backend.services.booking import HeldBooking
 from backend.services.refund_quote import quote_cancellation
 
 MAX_HOLDERS = 20
@@ -119,7 +120,7 @@ def refund(ctx: Context, params: ScenarioParams) -> ScenarioResult:
     check_in, check_out = stay_dates(ctx, params.check_in, params.check_out, days_ahead=3, nights=3)
     guest = qa_guest(ctx, "refund")
     confirmed = [b for b in live_bookings(ctx, guest, room) if b.status == BookingStatus.CONFIRMED]
-    stay = confirmed[0] if confirmed else None
+    stay: Booking | HeldBooking | None = confirmed[0] if confirmed else None
     order = order_of(ctx, stay.id or 0) if stay else None
     if stay is None or order is None:
         stay = hold(ctx, guest, room, check_in, check_out)
@@ -219,7 +220,7 @@ def stuck_order(ctx: Context, params: ScenarioParams) -> ScenarioResult:
 
 def _park_paid_order(
     ctx: Context, guest: Guest, room: QaHotel, check_in: date, check_out: date
-) -> tuple[Booking, Order]:
+) -> tuple[HeldBooking, Order]:
     stay = hold(ctx, guest, room, check_in, check_out)
     held_back = _HeldBack()
     parked = dataclasses.replace(

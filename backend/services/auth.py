@@ -9,12 +9,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Row, Select, bindparam, update
+from sqlalchemy import Select, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from backend.context import Context
-from backend.db import autocommit
 from backend.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -148,6 +147,7 @@ def _password_matches(password_hash: str, password: str) -> bool:
 _IN_EPOCH = (col(User.id) == bindparam("uid"), col(User.token_epoch) == bindparam("ep"))
 _USER_BY_ID = select(User).where(*_IN_EPOCH)
 _USER_ID = select(User.id).where(*_IN_EPOCH)
+_USER_FIELDS = tuple(_USER_BY_ID.selected_columns.keys())
 _NEXT_EPOCH = (
     update(User)
     .where(col(User.id) == bindparam("uid"))
@@ -157,7 +157,7 @@ _NEXT_EPOCH = (
 
 def user_from_token(ctx: Context, token: str) -> User:
     row = _lookup(ctx, _USER_BY_ID, _token_claims(ctx, token))
-    return User(**row._mapping)
+    return User(**dict(zip(_USER_FIELDS, row, strict=True)))
 
 
 def user_id_from_token(ctx: Context, token: str) -> int:
@@ -188,11 +188,10 @@ def _token_claims(ctx: Context, token: str) -> dict[str, int]:
     return {"uid": payload["uid"], "ep": epoch}
 
 
-def _lookup(ctx: Context, query: Select[Any], claims: dict[str, int]) -> Row[Any]:
+def _lookup(ctx: Context, query: Select[Any], claims: dict[str, int]) -> tuple[Any, ...]:
     """The user's row, read outside any transaction; a deleted account, or a token revoked since,
     is logged out."""
-    with autocommit(ctx.engine) as connection:
-        row = connection.execute(query, claims).first()
+    row = ctx.sql.first(query, claims)
     if row is None:
         raise Unauthorized("Please log in again.")
     return row

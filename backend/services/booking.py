@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Select, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.context import Context
-from backend.db import autocommit
 from backend.errors import Busy, InvalidInput, NotExtendable, NotFound, SoldOut
 from backend.inventory import nights
 from backend.locks import room_night_key
@@ -54,8 +54,32 @@ def validate_stay(check_in: date, check_out: date, today: date | None) -> None:
 
 
 @dataclass(frozen=True)
+class HeldBooking:
+    """A hold as its guest is answered: the booking row's values, not an ORM object."""
+
+    id: int
+    user_id: int
+    hotel_id: int
+    room_type_id: int
+    check_in: date
+    check_out: date
+    guests: int
+    status: BookingStatus
+    hold_expires_at: datetime
+    hold_extended: bool
+    total_price: Decimal
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, booking: Booking) -> HeldBooking:
+        return cls(**booking.model_dump(exclude={"id"}), id=booking.id or 0)
+
+
+@dataclass(frozen=True)
 class Hold:
-    booking: Booking
+    booking: HeldBooking
     resumed: bool  # the guest's live hold of the same stay, returned instead of a second one
 
 
@@ -66,7 +90,7 @@ class _Resume(Exception):
         self.booking_id = booking_id
 
 
-def hold_room(ctx: Context, request: HoldRequest) -> Booking:
+def hold_room(ctx: Context, request: HoldRequest) -> HeldBooking:
     return hold_or_resume(ctx, request).booking
 
 
@@ -85,7 +109,7 @@ def hold_or_resume(ctx: Context, request: HoldRequest) -> Hold:
         return _hold(ctx, request, room)
     except _Resume as found:
         _count(ctx, "resumed", None)
-        return Hold(_read_booking(ctx, found.booking_id), resumed=True)
+        return Hold(HeldBooking.of(_read_booking(ctx, found.booking_id)), resumed=True)
 
 
 def _hold(ctx: Context, request: HoldRequest, room: _Room) -> Hold:
@@ -183,33 +207,42 @@ def _room(ctx: Context, request: HoldRequest) -> _Room:
         "user_id": request.user_id,
         "now": ctx.clock(),
     }
-    with autocommit(ctx.engine) as connection:
-        row = connection.execute(_ROOM, params).first()
+    row = ctx.sql.first(_ROOM, params)
     if row is None:
         raise NotFound(f"Room type {request.room_type_id} does not exist.")
     return _Room(*row)
 
 
-def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: list[date]) -> Booking:
-    """Every night, the booking and its outbox event: all or nothing (one statement on Postgres)."""
+def _reserve_and_hold(
+    ctx: Context, request: HoldRequest, room: _Room, stay: list[date]
+) -> HeldBooking:
+    """Every night, the booking and its outbox event: all or nothing (one statement on Postgres).
+
+    Plain values, no model objects: building a `Booking` and an `OutboxMessage` cost more CPU
+    than the statement that writes them (docs/performance.md, "Holds on plain statements")."""
     now = ctx.clock()
-    booking = Booking(
-        user_id=request.user_id,
-        hotel_id=room.hotel_id,
-        room_type_id=request.room_type_id,
-        check_in=request.check_in,
-        check_out=request.check_out,
-        guests=request.guests,
-        status=BookingStatus.HELD,
-        hold_expires_at=now + timedelta(seconds=ctx.settings.hold_ttl_seconds),
-        total_price=room.price * len(stay),
-        currency=room.currency,
-        created_at=now,
-        updated_at=now,
-    )
-    values = booking.model_dump(exclude={"id"})
+    values: dict[str, Any] = {
+        "user_id": request.user_id,
+        "hotel_id": room.hotel_id,
+        "room_type_id": request.room_type_id,
+        "check_in": request.check_in,
+        "check_out": request.check_out,
+        "guests": request.guests,
+        "status": BookingStatus.HELD,
+        "hold_expires_at": now + timedelta(seconds=ctx.settings.hold_ttl_seconds),
+        "total_price": room.price * len(stay),
+        "currency": room.currency,
+        "created_at": now,
+        "updated_at": now,
+    }
+    event = {
+        "event_type": "BookingHeld",
+        "payload": _payload(values, None),
+        "created_at": now,
+        "message_id": str(uuid4()),
+    }
     try:
-        placed = ctx.holds.place(values, stay, room.rooms, _event("BookingHeld", booking))
+        placed = ctx.holds.place(values, stay, room.rooms, event)
     except IntegrityError:
         # NotFound when an admin removed the room type since it was read; the guest's own hold
         # when the unique index on live holds fenced a second one (a room-night lock expired).
@@ -222,8 +255,7 @@ def _reserve_and_hold(ctx: Context, request: HoldRequest, room: _Room, stay: lis
             f"the night of {placed.full_night.isoformat()}" if placed.full_night else "these dates"
         )
         raise SoldOut(f"No {room.name} is left for {when}.")
-    booking.id = placed.booking_id
-    return booking
+    return HeldBooking(id=placed.booking_id, hold_extended=False, **values)
 
 
 def _count(ctx: Context, outcome: str, waited_ms: float | None) -> None:
@@ -398,15 +430,17 @@ def _end(uow: UnitOfWork, booking: Booking, status: BookingStatus, now: datetime
 
 
 def _event(event_type: str, booking: Booking) -> OutboxMessage:
-    return OutboxMessage(
-        event_type=event_type,
-        payload={
-            "version": 1,
-            "booking_id": booking.id,
-            "user_id": booking.user_id,
-            "room_type_id": booking.room_type_id,
-            "status": booking.status,
-            "total_price": str(booking.total_price),
-            "currency": booking.currency,
-        },
-    )
+    return OutboxMessage(event_type=event_type, payload=_payload(booking.model_dump(), booking.id))
+
+
+def _payload(booking: dict[str, Any], booking_id: int | None) -> dict[str, Any]:
+    """A booking event's payload (the hold's gets its id from the statement that inserts it)."""
+    return {
+        "version": 1,
+        "booking_id": booking_id,
+        "user_id": booking["user_id"],
+        "room_type_id": booking["room_type_id"],
+        "status": str(booking["status"]),
+        "total_price": str(booking["total_price"]),
+        "currency": booking["currency"],
+    }

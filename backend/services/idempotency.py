@@ -20,12 +20,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from backend.context import Context
-from backend.db import autocommit
 from backend.errors import IdempotencyKeyReused, InvalidInput
 from backend.models import IdempotencyRecord
 
@@ -73,7 +72,7 @@ def run_once(
             first = _find(ctx, user_id, scope, key)
             if first is None:
                 raise
-            answer = dict(first._mapping)
+            answer = first
             return _replay(answer, fingerprint)
         return status, response
     finally:
@@ -88,27 +87,29 @@ def _replay(answer: dict[str, Any], fingerprint: str) -> Response:
     return int(answer["status_code"]), answer["response"]
 
 
-# Core statements, each one autocommitted round trip: the insert runs on every successful POST
+# One statement each, its own transaction (`ctx.sql`): the insert runs on every successful POST
 # with a key (a hold's hot path), where a Session's BEGIN/COMMIT and ORM flush cost more CPU than
 # the statement (bench.hold_cpu in docs/performance.md); the lookup only when the insert collides.
 _RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-_FIND = select(_RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response).where(
+_ANSWER = ("request_hash", "status_code", "response")
+_FIND = select(*(_RECORDS.c[name] for name in _ANSWER)).where(
     _RECORDS.c.user_id == bindparam("user_id"),
     _RECORDS.c.scope == bindparam("scope"),
     _RECORDS.c.key == bindparam("key"),
 )
-_INSERT = insert(_RECORDS)
+_INSERT = insert(_RECORDS).values(
+    {name: bindparam(name) for name in ("user_id", "scope", "key", "created_at", *_ANSWER)}
+)
 
 
-def _find(ctx: Context, user_id: int, scope: str, key: str) -> Row[Any, Any, Any] | None:
-    with autocommit(ctx.engine) as connection:
-        return connection.execute(_FIND, {"user_id": user_id, "scope": scope, "key": key}).first()
+def _find(ctx: Context, user_id: int, scope: str, key: str) -> dict[str, Any] | None:
+    row = ctx.sql.first(_FIND, {"user_id": user_id, "scope": scope, "key": key})
+    return None if row is None else dict(zip(_ANSWER, row, strict=True))
 
 
 def _store(ctx: Context, user_id: int, scope: str, key: str, answer: dict[str, Any]) -> None:
     row = {"user_id": user_id, "scope": scope, "key": key, "created_at": ctx.clock(), **answer}
-    with autocommit(ctx.engine) as connection:
-        connection.execute(_INSERT, row)
+    ctx.sql.run(_INSERT, row)
 
 
 def purge_expired(ctx: Context) -> int:

@@ -211,7 +211,7 @@ def backend(seeded: SeededData) -> Iterator[Context]:
 
     ctx = build_context(Settings(mode=Mode.LOCAL, data_dir=seeded.data_dir))
     yield ctx
-    ctx.engine.dispose()
+    ctx.close()
 
 
 # ---------------------------------------------------------------------------

@@ -195,4 +195,4 @@ def cleanup_full(ctx: Context) -> None:
                 channel.queue_delete(queue_name(ctx.settings, queue) + suffix)  # type: ignore[union-attr]
     with contextlib.suppress(Exception):
         ctx.broker.close()
-    ctx.engine.dispose()
+    ctx.close()

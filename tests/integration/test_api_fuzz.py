@@ -93,7 +93,7 @@ def fuzz_ctx(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     _, room_type_id = make_hotel(context, rooms=1000, capacity=4)
     assert room_type_id == SEEDED_ROOM_TYPE
     yield context
-    context.engine.dispose()
+    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_mode_ctx(
     context = build_context(local_settings(folder, sqlite_template, test_mode=True))
     TEST_APP.state.ctx = context
     yield context
-    context.engine.dispose()
+    context.close()
 
 
 @FUZZ_SETTINGS

@@ -98,7 +98,7 @@ def embedded_ctx(embedded_env: Path) -> Iterator[Context]:
         yield context
     finally:
         context.search.drop()
-        context.engine.dispose()
+        context.close()
         context.redis.close()
 
 

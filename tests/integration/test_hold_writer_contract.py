@@ -5,6 +5,7 @@ validation, messages) are tested through `hold_room` in test_booking_race.py and
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,9 +39,10 @@ def _booking(user_id: int, room_type_id: int, stay: list[date]) -> dict[str, Any
     ).model_dump(exclude={"id"})  # fmt: skip
 
 
-def _event(room_type_id: int) -> OutboxMessage:
+def _event(room_type_id: int) -> dict[str, Any]:
     payload = {"version": 1, "booking_id": None, "room_type_id": room_type_id, "status": "held"}
-    return OutboxMessage(event_type="BookingHeld", payload=payload)
+    row = {"event_type": "BookingHeld", "payload": payload, "created_at": datetime.now(UTC)}
+    return row | {"message_id": str(uuid.uuid4())}
 
 
 def _room(ctx: Context, rooms: int) -> tuple[int, int]:

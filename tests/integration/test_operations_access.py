@@ -90,7 +90,7 @@ def test_metrics_count_the_tables_at_most_once_per_cache_period(settings_factory
         third = client.get("/api/metrics").text
         assert len(statements) == per_scrape
         assert 'trinity_bookings{status="held"} 2.0' in third
-    ctx.engine.dispose()
+    ctx.close()
 
 
 def _gauges(scrape: str) -> list[str]:

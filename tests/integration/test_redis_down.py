@@ -115,4 +115,4 @@ def test_booking_with_redis_down_is_503_and_recovers(
     redis_server.start()
     assert client.post("/api/bookings", json=body, headers=bearer(token)).status_code == 201
     assert client.get("/api/health").status_code == 200
-    ctx.engine.dispose()
+    ctx.close()

@@ -105,7 +105,7 @@ def test_an_unreachable_engine_is_a_503_with_a_message(postgres_url: str) -> Non
     ctx = build_context(full_settings(postgres_url, meili_url=dead, search_cache_ttl_seconds=0))
     with TestClient(create_api(ctx), raise_server_exceptions=False) as client:
         response = client.get("/api/search", params={"q": "harbour"})
-    ctx.engine.dispose()
+    ctx.close()
     assert response.status_code == 503, response.text
     error = response.json()["error"]
     assert error["code"] == "unavailable" and "search engine" in error["message"]

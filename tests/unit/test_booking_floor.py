@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from bench.booking_floor import psycopg_conninfo, upsert_sql
+from backend.adapters.postgres.statements import psycopg_conninfo
+from bench.booking_floor import upsert_sql
 from bench.booking_race import Outcome, aims, ratio, table, verdict
 
 

@@ -5,6 +5,7 @@ from backend.adapters.postgres.bulk import PostgresHotelLoader
 from backend.adapters.postgres.feed import PostgresFeed, PostgresNotifications
 from backend.adapters.postgres.holds import PostgresHolds
 from backend.adapters.postgres.shortcuts import PostgresShortcuts
+from backend.adapters.postgres.statements import PostgresStatements
 from backend.adapters.postgres.stores import postgres_stores
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "PostgresHotelLoader",
     "PostgresNotifications",
     "PostgresShortcuts",
+    "PostgresStatements",
     "postgres_stores",
 ]

@@ -17,13 +17,11 @@ from datetime import date
 from typing import Any
 
 from psycopg.errors import CheckViolation
-from sqlalchemy import JSON, Date, Engine, Numeric, bindparam, text
+from sqlalchemy import JSON, Date, Numeric, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
-from backend.db import autocommit
-from backend.models import OutboxMessage
-from backend.ports import PlacedHold
+from backend.ports import PlacedHold, Statements
 
 _BOOKING_COLUMNS = (
     "user_id", "hotel_id", "room_type_id", "check_in", "check_out", "guests", "status",
@@ -68,26 +66,27 @@ SELECT (SELECT id FROM booking) AS booking_id, (SELECT night FROM full_night) AS
 
 
 class PostgresHolds:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, statements: Statements) -> None:
+        self.statements = statements
 
     def place(
-        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: OutboxMessage
+        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: dict[str, Any]
     ) -> PlacedHold:
         params = {c: booking[c] for c in _BOOKING_COLUMNS} | {
             "status": str(booking["status"]),
             "stay": list(stay),
             "rooms": rooms,
-            "event_type": event.event_type,
-            "payload": event.payload,
-            "event_created_at": event.created_at,
-            "message_id": event.message_id,
+            "event_type": event["event_type"],
+            "payload": event["payload"],
+            "event_created_at": event["created_at"],
+            "message_id": event["message_id"],
         }
         try:
-            with autocommit(self.engine) as connection:
-                row = connection.execute(_PLACE, params).one()
+            row = self.statements.first(_PLACE, params)
         except IntegrityError as error:
             if isinstance(error.orig, CheckViolation):
                 return PlacedHold(None)  # the fence: a night filled past the locks
             raise
-        return PlacedHold(row.booking_id, row.full_night)
+        assert row is not None  # the statement's last SELECT returns one row
+        booking_id, full_night = row
+        return PlacedHold(booking_id, full_night)

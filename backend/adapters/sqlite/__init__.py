@@ -3,6 +3,7 @@ the search sync's change feed (flocks, no notifications)."""
 
 from backend.adapters.sqlite.bulk import SqliteHotelLoader
 from backend.adapters.sqlite.feed import SqliteFeed, SqliteNotifications
+from backend.adapters.sqlite.statements import SqliteStatements
 from backend.adapters.sqlite.stores import SqliteHolds, SqliteShortcuts, sqlite_stores
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "SqliteHotelLoader",
     "SqliteNotifications",
     "SqliteShortcuts",
+    "SqliteStatements",
     "sqlite_stores",
 ]

@@ -77,7 +77,7 @@ class SqliteHolds:
         self.engine = engine
 
     def place(
-        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: OutboxMessage
+        self, booking: dict[str, Any], stay: Sequence[date], rooms: int, event: dict[str, Any]
     ) -> PlacedHold:
         try:
             with Session(self.engine) as session, session.begin():
@@ -86,8 +86,7 @@ class SqliteHolds:
                     raise _Full(min(set(stay) - set(taken)))
                 connection = session.connection()
                 booking_id = connection.execute(_INSERT_BOOKING, booking).scalar_one()
-                row = event.model_dump(exclude={"id"})
-                row["payload"] = event.payload | {"booking_id": booking_id}
+                row = event | {"payload": event["payload"] | {"booking_id": booking_id}}
                 connection.execute(_INSERT_EVENT, row)
                 return PlacedHold(booking_id)
         except _Full as full:
