@@ -16,11 +16,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    # One pooled connection per request thread (anyio's default limit is 40 threads), so a burst
-    # keeps its connections instead of opening and closing overflow ones (each a SCRAM handshake).
-    # No pre-ping: it costs a round trip per checkout (three per hold); a connection the server
-    # dropped fails one request, and SQLAlchemy then discards every pooled connection at once.
-    return create_engine(url, pool_size=40, max_overflow=10)
+    # The request hot paths' lone statements run on connections of their own
+    # (backend/adapters/postgres/statements.py, up to one per request thread); this pool serves
+    # the units of work: a saga worker's threads, the API's colder routes. Bursts past it open
+    # overflow connections (each a SCRAM handshake) rather than queueing.
+    # No pre-ping: it costs a round trip per checkout; a connection the server dropped fails one
+    # request, and SQLAlchemy then discards every pooled connection at once.
+    return create_engine(url, pool_size=20, max_overflow=20)
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -39,21 +40,21 @@ def create_api(ctx: Context | None = None) -> FastAPI:
     api.add_middleware(BodyLimitMiddleware)
     api.add_middleware(SecurityHeadersMiddleware, policy=_api_policy)
     api.add_middleware(RequestIdMiddleware)  # added last, so outermost: a 413 carries the id too
-    root = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(plain_query)],
-        # What any operation can answer: a body over the limit, a bad query string (every
-        # operation takes one), and a backing server that is down.
-        responses=errors.error_responses(413, 422, 503),
-    )
+    # Each module's router straight on the app (not under a router of routers: every level is
+    # one more match walk per request). What any operation can answer: a body over the limit, a
+    # bad query string (every operation takes one), and a backing server that is down.
+    shared: dict[str, Any] = {
+        "prefix": "/api",
+        "dependencies": [Depends(plain_query)],
+        "responses": errors.error_responses(413, 422, 503),
+    }
     # search first: the map asks it on every pan, and routes are matched in order.
     for module in (search, auth, hotels, bookings, orders, health, metrics):
-        root.include_router(module.router)
+        api.include_router(module.router, **shared)
     if api.state.ctx.settings.test_mode:  # off, /api/test/* does not exist at all
         from backend.api.routes import testmode
 
-        root.include_router(testmode.router)
-    api.include_router(root)
+        api.include_router(testmode.router, **shared)
     _mount_docs(api)
     return api
 
