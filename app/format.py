@@ -92,3 +92,7 @@ def parse_int(text: str | None) -> int | None:
 
 def nights_label(nights: int) -> str:
     return f"{nights} night" if nights == 1 else f"{nights} nights"
+
+
+def guests_label(guests: int) -> str:
+    return f"{guests} guest" if guests == 1 else f"{guests} guests"

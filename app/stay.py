@@ -33,11 +33,15 @@ class StayParams:
         return cls(check_in, check_in + timedelta(days=DEFAULT_NIGHTS), DEFAULT_GUESTS)
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str], today: date) -> StayParams:
-        """Dates and guests from the URL; anything missing or impossible falls back to defaults."""
+    def from_query(
+        cls, query: Mapping[str, str], today: date, earliest: date | None = None
+    ) -> StayParams:
+        """Dates and guests from the URL; anything missing or impossible falls back to defaults
+        (counted from `today`). A check-in from `earliest` on is kept (default: `today`): the
+        earliest hotel's "today" (stay_time.earliest_today), as the hotel's clock decides."""
         default = cls.default(today)
         check_in = parse_date(query.get("check_in"))
-        if check_in is None or check_in < today:
+        if check_in is None or check_in < (earliest or today):
             check_in = default.check_in
         check_out = parse_date(query.get("check_out"))
         if check_out is None or not 0 < (check_out - check_in).days <= MAX_NIGHTS:

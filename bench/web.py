@@ -16,7 +16,8 @@ e2e suite's lock, /tmp/trinity-e2e.lock, while it runs), then measures with Debi
                   on for a few hundred ms; the map reports where the glide will stop as it starts.)
 
 p50/p95 over --runs runs each. With --screenshots it also saves 1280x800 PNGs of the search,
-hotel, checkout-confirmation, My trips and admin pages into docs/screenshots/.
+hotel, checkout-confirmation, My trips (and its cancel dialog) and admin pages into
+docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -287,6 +288,10 @@ def screenshots(browser: object, base: str, seeded: dict[str, object]) -> None:
     page.goto(f"{base}/trips")
     page.locator(f"#status-{held.id}").wait_for()
     shot("trips")
+    page.get_by_role("button", name=f"Cancel booking {held.id}").click()
+    page.locator(f"#refund-quote-{held.id}", has_text="Cancelling now refunds").wait_for()
+    shot("trips-cancel")  # the dialog with the rule and the refund quoted; then "Keep it"
+    page.get_by_role("button", name="Keep it").click()
     page.evaluate("t => localStorage.setItem('trinity_token', t)", seeded["admin"])
     page.goto(f"{base}/admin")
     page.locator("#admin-hotels").wait_for()

@@ -92,6 +92,7 @@ class CheckoutState(rx.State):
             f"Trinity booking confirmation\n\nBooking #{t.id}\nOrder #{self.order_id}\n"
             f"Hotel: {t.hotel_name}, {t.city}\nRoom: {t.room_name}\nDates: {t.dates}\n"
             f"Guests: {t.guests}\nTotal paid: {t.total}\nStatus: {self.order_status}\n"
+            f"Cancellation: {t.policy_text}\n{t.times_text}\n"
         )
 
     def _booking_id(self) -> int:
@@ -252,7 +253,7 @@ def summary_card() -> rx.Component:
                 spacing="3",
                 wrap="wrap",
             ),
-            rx.text(trip.room_name, " · ", trip.guests, " guests · ", trip.city, size="2"),
+            rx.text(trip.room_name, " · ", trip.guests_text, " · ", trip.city, size="2"),
             rx.text(trip.dates, size="2", color_scheme="gray"),
             policy_callout(trip.policy_text, trip.times_text, id="checkout-policy"),
             rx.separator(size="4"),

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 import reflex as rx
 
 from app.browser import replace_url
-from app.components.forms import error_callout
+from app.components.forms import error_callout, info_callout
 from app.components.layout import layout, listing_card
 from app.components.leaflet_map import trinity_map
 from app.components.stay_fields import stay_fields
@@ -28,6 +28,7 @@ from app.format import (
     amenity_icon,
     amenity_label,
     charged,
+    long_date,
     nights_label,
     parse_date,
     parse_int,
@@ -39,8 +40,8 @@ from app.stay import StayParams, StayVars
 from backend.errors import Busy, NotFound, SoldOut, TrinityError
 from backend.services import booking, hotels
 from backend.services.booking import HoldRequest
-from backend.services.hotels import Stay
-from backend.stay_time import earliest_today
+from backend.services.hotels import HotelView, Stay
+from backend.stay_time import earliest_today, local_today
 
 ROUTE = "/hotel/[hotel_id]"
 TITLE = "Hotel — Trinity"
@@ -90,6 +91,7 @@ class HotelState(StayVars, rx.State):
     rooms: list[RoomRow] = []  # noqa: RUF012 (a Reflex state var)
     nights: int = 0
     stay_error: str = ""
+    stay_notice: str = ""  # the check-in was moved: the asked date has passed on the hotel's clock
     # Outcome of the last reservation attempt.
     message: str = ""
     message_kind: str = ""  # "sold_out", "busy", "error"
@@ -149,12 +151,17 @@ class HotelState(StayVars, rx.State):
             self.rooms = []
             return
         except TrinityError as error:
-            self.stay_error = error.message
-            self.loaded = True
-            return
+            moved = await self._from_hotel_today(hotel_id)
+            if moved is None:
+                self.stay_error = error.message
+                self.loaded = True
+                return
+            view, stay = moved, self._stay()
         h = view.hotel
         self.stay_error = ""
         self.not_found = False
+        # The date picker starts at the hotel's own "today" once the hotel is known.
+        self.today = local_today(h.timezone, context().clock()).isoformat()
         self.hotel = HotelInfo(
             id=h.id or 0,
             name=h.name,
@@ -187,6 +194,28 @@ class HotelState(StayVars, rx.State):
         await self._find_own_hold()
         self.loaded = True
 
+    async def _from_hotel_today(self, hotel_id: int) -> HotelView | None:
+        """A check-in already past on the hotel's clock (the link was made where it was still
+        that day): the stay moved to the hotel's today, keeping its nights, and said so."""
+        stay = self._stay()
+        try:
+            bare = await call(hotels.get_hotel, hotel_id)
+            today = local_today(bare.hotel.timezone, context().clock())
+            if stay.check_in >= today:
+                return None  # not the past date: the error stands
+            moved = stay.with_check_in(today)
+            view = await call(
+                hotels.get_hotel, hotel_id, Stay(moved.check_in, moved.check_out, moved.guests)
+            )
+        except TrinityError:
+            return None
+        self._set_stay(moved)
+        self.stay_notice = (
+            f"{long_date(stay.check_in)} has already passed at this hotel (its local time): "
+            f"check-in moved to {long_date(moved.check_in)}."
+        )
+        return view
+
     async def _find_own_hold(self) -> None:
         """The guest's live hold of a room here for this stay, to resume instead of re-reserving."""
         self.own_hold_id, self.own_hold_room, self.own_hold_deadline = 0, "", ""
@@ -211,10 +240,12 @@ class HotelState(StayVars, rx.State):
         self.message = ""
         self.message_kind = ""
         self.retry_room_id = 0
+        self.stay_notice = ""
         today = context().clock().date()  # the default stay counts from here
         # The date picker allows the earliest "today" anywhere; the hotel's own clock decides.
-        self.today = earliest_today(context().clock()).isoformat()
-        self._set_stay(StayParams.from_query(self.router.url.query_parameters, today))
+        earliest = earliest_today(context().clock())
+        self.today = earliest.isoformat()
+        self._set_stay(StayParams.from_query(self.router.url.query_parameters, today, earliest))
         await self._refresh()
         if self.not_found:
             return None
@@ -224,13 +255,14 @@ class HotelState(StayVars, rx.State):
     async def _change_stay(self, stay: StayParams) -> rx.event.EventSpec:
         self._set_stay(stay)
         self.message = ""
+        self.stay_notice = ""
         await self._refresh()
         return replace_url(self._page_url())
 
     @rx.event
     async def set_check_in(self, value: str) -> rx.event.EventSpec | None:
         day = parse_date(value)
-        if day is None or day < earliest_today(context().clock()):
+        if day is None or day < (parse_date(self.today) or earliest_today(context().clock())):
             return None
         return await self._change_stay(self._stay().with_check_in(day))
 
@@ -468,6 +500,10 @@ def rooms_section() -> rx.Component:
             variant="surface",
         ),
         rx.cond(HotelState.stay_error != "", error_callout(HotelState.stay_error)),
+        rx.cond(
+            HotelState.stay_notice != "",
+            info_callout(HotelState.stay_notice, id="stay-notice"),
+        ),
         rx.cond(
             HotelState.own_hold_id > 0,
             own_hold_banner(

@@ -8,6 +8,7 @@ from app.components.folium_map import hotel_map_for, map_frame
 from app.components.layout import layout
 from app.components.not_found import booking_not_found
 from app.format import parse_int
+from app.guest_currency import CurrencyState
 from app.pages.trips import TripRow, status_badge, trip_rows
 from app.state import AuthState, call
 from backend.errors import NotFound
@@ -30,6 +31,7 @@ class TripState(rx.State):
             f"Trinity booking confirmation\n\nBooking #{t.id}\n"
             f"Hotel: {t.hotel_name}, {t.city}\nRoom: {t.room_name}\nDates: {t.dates}\n"
             f"Guests: {t.guests}\nTotal: {t.total}\nStatus: {t.status}\n"
+            f"Cancellation: {t.policy_text}\n{t.times_text}\n"
         )
 
     @rx.event
@@ -46,7 +48,8 @@ class TripState(rx.State):
             self.not_found = True
         else:
             self.not_found = False
-            self.trip = (await trip_rows([found]))[0]
+            guest = (await self.get_state(CurrencyState)).shown
+            self.trip = (await trip_rows([found], guest))[0]
             self.map_html = await hotel_map_for(found.hotel_id)
         self.loaded = True
         return None
@@ -73,7 +76,14 @@ def trip_view() -> rx.Component:
                 detail("Room", trip.room_name),
                 detail("Dates", trip.dates),
                 detail("Guests", trip.guests.to_string()),
-                detail("Total", trip.total),
+                detail(
+                    "Total",
+                    rx.cond(
+                        trip.total_shown != "",
+                        trip.total + " (" + trip.total_shown + ")",
+                        trip.total,
+                    ),
+                ),
                 detail("Cancellation", trip.policy_text),
             ),
             rx.cond(trip.note != "", rx.text(trip.note, color=rx.color("amber", 11))),
@@ -130,4 +140,4 @@ def trip_page() -> rx.Component:
     )
 
 
-ON_LOAD = [AuthState.load_session, TripState.load]
+ON_LOAD = [AuthState.load_session, CurrencyState.load, TripState.load]

@@ -9,7 +9,8 @@ import reflex as rx
 
 from app.components.layout import layout, listing_card
 from app.components.stay_policy import held_until_words, hotel_times_words, policy_words
-from app.format import long_date, money, nights_label
+from app.format import guests_label, long_date, money, nights_label, shown
+from app.guest_currency import CurrencyState
 from app.state import AuthState, call
 from backend.cancellation import percent
 from backend.errors import NotFound, TrinityError
@@ -43,7 +44,9 @@ class TripRow:
     room_name: str = ""
     dates: str = ""
     guests: int = 0
-    total: str = ""
+    guests_text: str = ""  # "1 guest", "2 guests"
+    total: str = ""  # what the hotel charges, in its currency
+    total_shown: str = ""  # the same in the guest's currency (≈), "" when that is the hotel's
     status: str = ""
     status_label: str = ""
     status_color: str = "gray"
@@ -54,8 +57,9 @@ class TripRow:
     times_text: str = ""  # check-in and check-out on the hotel's clock
 
 
-async def trip_rows(bookings: list[Booking]) -> list[TripRow]:
-    """Join each booking with its hotel and room type names (one lookup per hotel)."""
+async def trip_rows(bookings: list[Booking], guest_currency: str = "") -> list[TripRow]:
+    """Join each booking with its hotel and room type names (one lookup per hotel); with the
+    guest's currency, each total also as the guest reads it (`≈ $459`)."""
     names: dict[int, tuple[str, str, dict[int, str], str, str]] = {}
     for hotel_id in {b.hotel_id for b in bookings}:
         try:
@@ -82,7 +86,13 @@ async def trip_rows(bookings: list[Booking]) -> list[TripRow]:
                 room_name=room_names.get(b.room_type_id, "Room"),
                 dates=f"{long_date(b.check_in)} → {long_date(b.check_out)} · {nights_label(nights)}",
                 guests=b.guests,
+                guests_text=guests_label(b.guests),
                 total=money(b.total_price, b.currency),
+                total_shown=(
+                    shown(b.total_price, b.currency, guest_currency)
+                    if guest_currency and guest_currency != b.currency
+                    else ""
+                ),
                 status=status.value,
                 status_label=STATUS_LABELS[status],
                 status_color=STATUS_COLORS[status],
@@ -115,7 +125,8 @@ class TripsState(rx.State):
     error: str = ""
 
     async def _reload(self, user_id: int) -> None:
-        self.trips = await trip_rows(await call(booking.list_bookings, user_id))
+        guest = (await self.get_state(CurrencyState)).shown
+        self.trips = await trip_rows(await call(booking.list_bookings, user_id), guest)
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -230,19 +241,21 @@ def trip_card(trip: TripRow) -> rx.Component:
                 spacing="3",
                 wrap="wrap",
             ),
-            rx.text(
-                trip.room_name,
-                " · ",
-                trip.guests,
-                rx.cond(trip.guests == 1, " guest · ", " guests · "),
-                trip.city,
-                size="2",
-            ),
+            rx.text(trip.room_name, " · ", trip.guests_text, " · ", trip.city, size="2"),
             rx.text(trip.dates, size="2", color_scheme="gray"),
             rx.cond(trip.note != "", rx.text(trip.note, size="2", color=rx.color("amber", 11))),
         ],
         [
             rx.text(rx.text.strong(trip.total), " total", size="3"),
+            rx.cond(
+                trip.total_shown != "",
+                rx.text(
+                    trip.total_shown,
+                    size="1",
+                    color_scheme="gray",
+                    id="trip-total-shown-" + trip.id.to_string(),
+                ),
+            ),
             rx.hstack(
                 rx.cond(
                     trip.status == "held",
@@ -313,4 +326,4 @@ def trips_page() -> rx.Component:
     )
 
 
-ON_LOAD = [AuthState.load_session, TripsState.load]
+ON_LOAD = [AuthState.load_session, CurrencyState.load, TripsState.load]

@@ -61,7 +61,8 @@ def test_cancel_shows_the_quote_and_it_is_refunded_on_the_timeline(
     page.goto(f"{app_server}/checkout/{booking_id}")
     expect(page.locator("#order-status")).to_have_text("confirmed", timeout=SAGA_TIMEOUT_MS)
 
-    page.goto(f"{app_server}/trips")
+    page.goto(f"{app_server}/trips?currency=JPY")  # the total as the guest reads it, under it
+    expect(page.locator(f"#trip-total-shown-{booking_id}")).to_have_text("≈ ¥18,590")
     page.get_by_role("button", name=f"Cancel booking {booking_id}").click()
     quote = page.locator(f"#refund-quote-{booking_id}")
     expect(quote).to_have_text("Cancelling now refunds €110 (100%).")

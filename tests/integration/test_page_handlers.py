@@ -201,3 +201,44 @@ def test_a_stale_tabs_log_out_leaves_a_newer_session_alone(
     run(tab(old_token).state(AuthState), "logout")
     assert auth.user_from_token(ctx, new_token).id == user_id
     run(tab("").state(AuthState), "logout")  # a signed-out tab's log out is harmless
+
+
+def test_a_check_in_past_on_the_hotels_clock_moves_to_its_today(
+    ctx: Context, tab: Callable[[str], Tab], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link made where it was still the 10th (UTC) opens an Auckland hotel when it is the 11th
+    there: the page shows the hotel with the stay moved to its today (nights kept) and says so,
+    not a blank page with "check_in cannot be in the past."."""
+    from datetime import UTC, date, datetime
+
+    from app.pages.hotel import HotelState
+    from app.stay import StayParams
+
+    hotel_id, room_type_id = make_hotel(ctx, rooms=2)
+    with Session(ctx.engine) as session:
+        hotel = session.get(Hotel, hotel_id)
+        assert hotel is not None
+        hotel.timezone = "Pacific/Auckland"
+        session.add(hotel)
+        session.commit()
+    now = datetime(2027, 1, 10, 12, 30, tzinfo=UTC)  # 01:30 on the 11th in Auckland (UTC+13)
+    monkeypatch.setattr(ctx, "clock", lambda: now)
+    monkeypatch.setattr(HotelState, "_hotel_id", lambda self: hotel_id)
+
+    page = tab("").state(HotelState)
+    page._set_stay(StayParams(date(2027, 1, 10), date(2027, 1, 12), 2))
+    asyncio.run(page._refresh())
+    assert (page.check_in, page.check_out) == ("2027-01-11", "2027-01-13")
+    assert page.today == "2027-01-11"  # the date picker starts at the hotel's today
+    assert page.stay_error == ""
+    assert page.stay_notice == (
+        "Sun 10 Jan 2027 has already passed at this hotel (its local time): "
+        "check-in moved to Mon 11 Jan 2027."
+    )
+    assert page.hotel.name == "Hotel Test"
+    assert [(r.id, r.available) for r in page.rooms] == [(room_type_id, 2)]
+
+    page._set_stay(StayParams(date(2027, 1, 12), date(2027, 1, 14), 2))  # a date still ahead
+    page.stay_notice = ""
+    asyncio.run(page._refresh())
+    assert (page.check_in, page.stay_notice) == ("2027-01-12", "")

@@ -20,6 +20,7 @@ from app.state import call, context
 from app.stay import StayParams, StayVars
 from backend.errors import TrinityError
 from backend.services.search import Hit, SearchPage, SearchRequest, search_hotels
+from backend.stay_time import earliest_today
 
 log = logging.getLogger("trinity.web.search")
 
@@ -278,9 +279,11 @@ class SearchState(StayVars, rx.State):
     @rx.event
     async def load(self) -> AsyncIterator[rx.event.EventSpec | None]:
         params = self.router.url.query_parameters
-        today = context().clock().date()
-        self.today = today.isoformat()
-        self._set_stay(StayParams.from_query(params, today))
+        today = context().clock().date()  # the default stay counts from here
+        # As the search itself: a date is past only when it is past for every hotel's clock.
+        earliest = earliest_today(context().clock())
+        self.today = earliest.isoformat()
+        self._set_stay(StayParams.from_query(params, today, earliest))
         self.q = " ".join(params.get("q", "").split())[:200]
         self.place = self.q
         self.min_price = parse_price(params.get("min_price"))
