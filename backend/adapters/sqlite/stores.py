@@ -16,9 +16,9 @@ from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
-from backend.adapters.sql import Statements, sql_stores
+from backend.adapters.sql import APPEND_EVENT, ORDERS, Statements, sql_stores
 from backend.models import Booking, BookingStatus, OutboxMessage
-from backend.ports import NewPayment, PlacedHold, Stores
+from backend.ports import MovedOrder, NewPayment, OrderMove, PlacedHold, Stores
 from backend.saga.events import Event, InventoryReserved
 
 STATEMENTS = Statements(sqlite)
@@ -31,6 +31,14 @@ _CONFIRM_HELD = (
     .where(_BOOKINGS.c.status == str(BookingStatus.HELD))
     .values(status=str(BookingStatus.CONFIRMED), updated_at=bindparam("now"))
     .returning(_BOOKINGS.c.id)
+)
+
+_MOVE_FROM = (
+    update(ORDERS)
+    .where(ORDERS.c.id == bindparam("order_id"))
+    .where(ORDERS.c.status == bindparam("source"))
+    .values(status=bindparam("target"), updated_at=bindparam("at"))
+    .returning(ORDERS.c.user_id, ORDERS.c.amount, ORDERS.c.currency, ORDERS.c.created_at)
 )
 
 
@@ -68,6 +76,27 @@ class SqliteShortcuts:
                 return True
         except _NothingWritten:
             return False
+
+    def move_order(self, consumer: str, message_id: str, move: OrderMove) -> MovedOrder | None:
+        try:
+            with Session(self.engine) as session, session.begin():
+                connection = session.connection()
+                params = {"order_id": move.order_id, "source": str(move.source),
+                          "target": str(move.target), "at": move.at}  # fmt: skip
+                order = connection.execute(_MOVE_FROM, params).first()
+                if order is None:
+                    return None  # not in the source status: the general path decides
+                if not sqlite_stores(session).processed.record(consumer, message_id):
+                    raise _NothingWritten
+                detail = move.detail.replace("{amount}", str(order.amount))
+                detail = detail.replace("{currency}", order.currency)
+                entry = {"order_id": move.order_id, "type": move.event_type, "at": move.at,
+                         "detail": detail, "data": move.data}  # fmt: skip
+                connection.execute(APPEND_EVENT, entry)
+                return MovedOrder(move.order_id, order.user_id, move.target, order.created_at,
+                                  move.at)  # fmt: skip
+        except _NothingWritten:
+            return None
 
 
 class SqliteHolds:
