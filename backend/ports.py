@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from backend.models import Order, OrderEvent, OrderStatus, OutboxMessage, PaymentKind
-from backend.saga.events import Event, InventoryReserved
+from backend.saga.events import Event, InventoryReserved, OrderCreated
 from backend.search.port import HotelDoc
 
 
@@ -124,6 +124,35 @@ class MovedOrder:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class OrderPlacement:
+    """Checkout's write: an order `pending` for a live hold of this guest, its first timeline
+    entry and its OrderCreated event. `detail` may name {amount} and {currency}; `created`'s
+    order_id, amount and currency are filled in from the order (the hold's price)."""
+
+    user_id: int
+    booking_id: int
+    at: datetime
+    event_type: str
+    detail: str
+    created: OrderCreated
+
+
+@dataclass(frozen=True)
+class LockedHold:
+    """The booking as the placement read it under its row lock."""
+
+    user_id: int
+    status: str
+    hold_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    hold: LockedHold | None  # None: no such booking
+    order: Order | None  # the new order; None when nothing was written
+
+
 class SagaShortcuts(Protocol):
     """The saga's hottest transactions, each all or nothing."""
 
@@ -140,6 +169,12 @@ class SagaShortcuts(Protocol):
     ) -> bool:
         """Confirm the booking if still held and the message is new, record the message and emit
         `reserved`; False (nothing written) in every other case."""
+        ...
+
+    def place_order(self, placement: OrderPlacement) -> PlacedOrder:
+        """Lock the booking; if it is a hold of `placement.user_id`, still held at `placement.at`
+        and without an order: insert the order (amount and currency the hold's), its timeline
+        entry and its event. Nothing is written in any other case."""
         ...
 
     def move_order(self, consumer: str, message_id: str, move: OrderMove) -> MovedOrder | None:

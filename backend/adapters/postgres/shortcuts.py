@@ -23,6 +23,13 @@ Order moved (the orders step's common moves: pending -> paid, paid -> confirmed)
 - `seen` inserts the processed-message row only after `moved` (no ON CONFLICT, as above);
 - `entry` appends the timeline entry only after `seen`, its detail filled in from the order.
 
+Order placed (checkout):
+- `hold` locks the booking and reads what the checkout's errors need;
+- `placed` inserts the order only for a live hold of this guest, and only if the booking has no
+  order yet (its unique booking_id: a concurrent second checkout inserts nothing, race-free);
+- `entry` and `event` follow `placed`; the event's payload gets the order's id, amount and
+  currency in SQL (jsonb merge, as the hold writer does), so no second statement is needed.
+
 The statements are plain SQL run on the psycopg connection itself: SQLAlchemy's execution path
 (compiled-cache lookup, bind processing, result wrapping) cost more client CPU than the
 statement on the saga's workers. psycopg prepares each one server-side after a few executions.
@@ -31,6 +38,7 @@ statement on the saga's workers. psycopg prepares each one server-side after a f
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -39,8 +47,8 @@ from psycopg import errors
 from psycopg.types.json import Json
 from sqlalchemy import Engine
 
-from backend.models import BookingStatus, utcnow
-from backend.ports import MovedOrder, NewPayment, OrderMove
+from backend.models import BookingStatus, Order, OrderStatus, utcnow
+from backend.ports import LockedHold, MovedOrder, NewPayment, OrderMove, OrderPlacement, PlacedOrder
 from backend.saga.events import Event, InventoryReserved
 
 _SEEN = """INSERT INTO processed_messages (consumer, message_id, processed_at)
@@ -113,6 +121,37 @@ WITH moved AS (
 SELECT moved.user_id, moved.created_at FROM moved JOIN entry ON entry.order_id = moved.id
 """
 
+_PLACE_ORDER = f"""
+WITH hold AS (
+    SELECT id, user_id, status, hold_expires_at, total_price, currency
+    FROM bookings WHERE id = %(booking_id)s FOR UPDATE
+), placed AS (
+    INSERT INTO orders
+        (user_id, booking_id, status, amount, currency, refunded_amount, created_at, updated_at)
+    SELECT user_id, id, '{OrderStatus.PENDING}', total_price, currency, 0, %(at)s, %(at)s
+    FROM hold
+    WHERE user_id = %(user_id)s AND status = '{BookingStatus.HELD}' AND hold_expires_at > %(at)s
+    ON CONFLICT (booking_id) DO NOTHING
+    RETURNING id, amount, currency
+), entry AS (
+    INSERT INTO order_events (order_id, type, at, detail, data)
+    SELECT id, %(event_type)s, %(at)s,
+           replace(replace(%(detail)s, '{{amount}}', amount::text), '{{currency}}', currency),
+           CAST('{{}}' AS json)
+    FROM placed
+), event AS (
+    INSERT INTO outbox (event_type, payload, created_at, message_id)
+    SELECT %(box_event_type)s,
+           CAST(CAST(%(box_payload)s AS jsonb)
+                || jsonb_build_object('order_id', id, 'amount', amount::text, 'currency', currency)
+                AS json),
+           %(box_created_at)s, %(box_message_id)s
+    FROM placed
+)
+SELECT hold.user_id, hold.status, hold.hold_expires_at, placed.id, placed.amount, placed.currency
+FROM hold LEFT JOIN placed ON true
+"""
+
 
 def _seen(consumer: str, message_id: str, now: datetime) -> dict[str, Any]:
     return {"seen_consumer": consumer, "seen_message_id": message_id, "seen_processed_at": now}
@@ -156,6 +195,29 @@ class PostgresShortcuts:
             # Another delivery recorded the message after this statement's snapshot: nothing was
             # written (the statement is atomic); the general path will see the duplicate.
             return False
+
+    def place_order(self, placement: OrderPlacement) -> PlacedOrder:
+        created = placement.created
+        params = {
+            "booking_id": placement.booking_id, "user_id": placement.user_id,
+            "at": placement.at, "event_type": placement.event_type, "detail": placement.detail,
+            "box_event_type": type(created).__name__,
+            "box_payload": Json(created.model_dump(mode="json")), "box_created_at": utcnow(),
+            "box_message_id": str(uuid4()),
+        }  # fmt: skip
+        row = self._run(_PLACE_ORDER, params)
+        if row is None:
+            return PlacedOrder(None, None)
+        user_id, status, expires, order_id, amount, currency = row
+        hold = LockedHold(user_id, status, expires)
+        if order_id is None:
+            return PlacedOrder(hold, None)
+        order = Order(
+            id=order_id, user_id=placement.user_id, booking_id=placement.booking_id,
+            status=OrderStatus.PENDING, amount=amount, currency=currency,
+            refunded_amount=Decimal("0"), created_at=placement.at, updated_at=placement.at,
+        )  # fmt: skip
+        return PlacedOrder(hold, order)
 
     def move_order(self, consumer: str, message_id: str, move: OrderMove) -> MovedOrder | None:
         params = _seen(consumer, message_id, utcnow()) | {

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from backend.adapters.sql import APPEND_EVENT, ORDERS, Statements, sql_stores
-from backend.models import Booking, BookingStatus, OutboxMessage
-from backend.ports import MovedOrder, NewPayment, OrderMove, PlacedHold, Stores
+from backend.models import Booking, BookingStatus, Order, OrderStatus, OutboxMessage
+from backend.ports import (
+    LockedHold,
+    MovedOrder,
+    NewPayment,
+    OrderMove,
+    OrderPlacement,
+    PlacedHold,
+    PlacedOrder,
+    Stores,
+)
 from backend.saga.events import Event, InventoryReserved
 
 STATEMENTS = Statements(sqlite)
@@ -40,6 +50,11 @@ _MOVE_FROM = (
     .values(status=bindparam("target"), updated_at=bindparam("at"))
     .returning(ORDERS.c.user_id, ORDERS.c.amount, ORDERS.c.currency, ORDERS.c.created_at)
 )
+
+_HOLD = select(
+    _BOOKINGS.c.user_id, _BOOKINGS.c.status, _BOOKINGS.c.hold_expires_at,
+    _BOOKINGS.c.total_price, _BOOKINGS.c.currency,
+).where(_BOOKINGS.c.id == bindparam("booking_id"))  # fmt: skip
 
 
 def sqlite_stores(session: Session) -> Stores:
@@ -76,6 +91,33 @@ class SqliteShortcuts:
                 return True
         except _NothingWritten:
             return False
+
+    def place_order(self, placement: OrderPlacement) -> PlacedOrder:
+        with Session(self.engine) as session, session.begin():  # the write lock: no row locks
+            found = session.connection().execute(_HOLD, {"booking_id": placement.booking_id})
+            booking = found.first()
+            if booking is None:
+                return PlacedOrder(None, None)
+            hold = LockedHold(booking.user_id, booking.status, booking.hold_expires_at)
+            live = booking.status == BookingStatus.HELD and booking.hold_expires_at > placement.at
+            if booking.user_id != placement.user_id or not live:
+                return PlacedOrder(hold, None)
+            order = Order(
+                user_id=placement.user_id, booking_id=placement.booking_id,
+                status=OrderStatus.PENDING, amount=booking.total_price, currency=booking.currency,
+                refunded_amount=Decimal("0"), created_at=placement.at, updated_at=placement.at,
+            )  # fmt: skip
+            stores = sqlite_stores(session)
+            if not stores.orders.create(order):
+                return PlacedOrder(hold, None)
+            detail = placement.detail.replace("{amount}", str(order.amount))
+            detail = detail.replace("{currency}", order.currency)
+            entry: dict[str, Any] = {"order_id": order.id, "type": placement.event_type,
+                                     "at": placement.at, "detail": detail, "data": {}}  # fmt: skip
+            session.connection().execute(APPEND_EVENT, entry)
+            filled = {"order_id": order.id, "amount": order.amount, "currency": order.currency}
+            stores.outbox.emit(placement.created.model_copy(update=filled))
+            return PlacedOrder(hold, order)
 
     def move_order(self, consumer: str, message_id: str, move: OrderMove) -> MovedOrder | None:
         try:

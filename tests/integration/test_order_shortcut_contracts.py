@@ -1,9 +1,11 @@
-"""The `SagaShortcuts.move_order` contract (backend/ports.py), against both adapters.
+"""The `SagaShortcuts.move_order` and `place_order` contracts (backend/ports.py), both adapters.
 
 Local mode runs the SQLite adapter (a plain transaction of the shared statements), full mode the
-PostgreSQL one (one statement on the psycopg connection). Both must move an order only from the
-move's source status and only for a new message, and otherwise write nothing at all, so that the
-orders step's general path can take over with nothing half done.
+PostgreSQL one (one statement on the psycopg connection). `move_order` must move an order only
+from the move's source status and only for a new message, and otherwise write nothing at all, so
+that the orders step's general path can take over with nothing half done. `place_order` must
+create an order (with its timeline entry and OrderCreated) only for a live hold of the guest
+without an order, and report what it read of the booking either way.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,8 +25,17 @@ from sqlmodel import col, select
 
 from backend.context import Context
 from backend.db import transaction
-from backend.models import Order, OrderEvent, OrderStatus, ProcessedMessage
-from backend.ports import OrderMove
+from backend.models import (
+    Booking,
+    BookingStatus,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OutboxMessage,
+    ProcessedMessage,
+)
+from backend.ports import OrderMove, OrderPlacement
+from backend.saga.events import OrderCreated
 from backend.saga.orders import CHARGED, CONFIRMED
 from backend.services.booking import HoldRequest, hold_room
 from backend.unit_of_work import UnitOfWork
@@ -108,6 +120,8 @@ def _snapshot(ctx: Context) -> dict[str, list[tuple[Any, ...]]]:
         "processed_messages": "consumer, message_id",
         "orders": "id, status, updated_at, refunded_amount",
         "order_events": "order_id, type, detail",
+        "outbox": "event_type, message_id",
+        "bookings": "id, status",
     }
     with ctx.engine.connect() as conn:
         return {
@@ -201,3 +215,111 @@ def test_a_missing_order_moves_nothing(ctx: Context) -> None:
     assert ctx.shortcuts.move_order(CONSUMER, message, _paid(MISSING_ID, datetime.now(UTC))) is None
     assert _snapshot(ctx) == before
     assert _processed(ctx, message) == []
+
+
+# -- place_order ------------------------------------------------------------------------------------
+
+
+def _held(ctx: Context, email: str = "guest@example.com") -> Booking:
+    _, room_type_id = make_hotel(ctx, rooms=1, price="120.00")
+    _, user_id = fast_user(ctx, email)
+    check_in, check_out = stay(nights=2)
+    return hold_room(ctx, HoldRequest(user_id, room_type_id, check_in, check_out, 2))
+
+
+def _placement(booking: Booking, at: datetime, user_id: int | None = None) -> OrderPlacement:
+    guest = booking.user_id if user_id is None else user_id
+    created = OrderCreated(
+        order_id=0, booking_id=booking.id or 0, user_id=guest, amount=Decimal("0"), currency="",
+        payment_token="tok_visa",
+    )  # fmt: skip
+    detail = f"Order for booking {booking.id}: {{amount}} {{currency}}."
+    return OrderPlacement(guest, booking.id or 0, at, "OrderCreated", detail, created)
+
+
+def _outbox(ctx: Context, event_type: str) -> list[dict[str, Any]]:
+    with transaction(ctx.engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.event_type) == event_type)
+        ).all()
+    return [row.payload for row in rows]
+
+
+def test_a_live_hold_gets_one_order_with_its_entry_and_event(ctx: Context) -> None:
+    booking = _held(ctx)
+    at = datetime.now(UTC)
+    placed = ctx.shortcuts.place_order(_placement(booking, at))
+    assert placed.hold is not None and placed.order is not None
+    assert (placed.hold.user_id, placed.hold.status) == (booking.user_id, BookingStatus.HELD)
+    assert _utc(placed.hold.hold_expires_at) == _utc(booking.hold_expires_at)
+    order = placed.order
+    assert order.id is not None
+    assert (order.user_id, order.booking_id, order.status) == (
+        booking.user_id, booking.id, OrderStatus.PENDING
+    )  # fmt: skip
+    assert (order.amount, order.currency, order.refunded_amount) == (
+        Decimal("240.00"), booking.currency, Decimal("0")
+    )  # fmt: skip
+    assert (order.created_at, order.updated_at) == (at, at)
+    stored = _order(ctx, order.id)
+    assert (stored.status, stored.amount, stored.currency) == (
+        OrderStatus.PENDING, order.amount, order.currency
+    )  # fmt: skip
+    assert (_utc(stored.created_at), _utc(stored.updated_at)) == (at, at)
+    detail = f"Order for booking {booking.id}: 240.00 {booking.currency}."
+    assert _timeline(ctx, order.id) == [("OrderCreated", detail, {}, at)]
+    expected = OrderCreated(
+        order_id=order.id, booking_id=booking.id or 0, user_id=booking.user_id,
+        amount=order.amount, currency=order.currency, payment_token="tok_visa",
+    )  # fmt: skip
+    assert _outbox(ctx, "OrderCreated") == [expected.model_dump(mode="json")]
+    after_first = _snapshot(ctx)
+    again = ctx.shortcuts.place_order(_placement(booking, at + timedelta(seconds=1)))
+    assert again.order is None and again.hold is not None  # one order per booking
+    assert again.hold.status == BookingStatus.HELD
+    assert _snapshot(ctx) == after_first
+
+
+def test_another_guests_hold_gets_no_order(ctx: Context) -> None:
+    booking = _held(ctx)
+    _, intruder = fast_user(ctx, "other@example.com")
+    before = _snapshot(ctx)
+    placed = ctx.shortcuts.place_order(_placement(booking, datetime.now(UTC), user_id=intruder))
+    assert placed.order is None and placed.hold is not None
+    assert placed.hold.user_id == booking.user_id  # what the caller tells NotFound by
+    assert _snapshot(ctx) == before
+
+
+@pytest.mark.parametrize(
+    "status", [BookingStatus.EXPIRED, BookingStatus.CANCELLED, BookingStatus.CONFIRMED]
+)
+def test_a_booking_no_longer_held_gets_no_order(ctx: Context, status: BookingStatus) -> None:
+    booking = _held(ctx)
+    with transaction(ctx.engine) as session:
+        stored = session.get(Booking, booking.id)
+        assert stored is not None
+        stored.status = status
+        session.add(stored)
+    before = _snapshot(ctx)
+    placed = ctx.shortcuts.place_order(_placement(booking, datetime.now(UTC)))
+    assert placed.order is None and placed.hold is not None and placed.hold.status == status
+    assert _snapshot(ctx) == before
+
+
+def test_a_hold_past_its_deadline_gets_no_order(ctx: Context) -> None:
+    booking = _held(ctx)
+    before = _snapshot(ctx)
+    for late in (booking.hold_expires_at, booking.hold_expires_at + timedelta(seconds=1)):
+        placed = ctx.shortcuts.place_order(_placement(booking, late))
+        assert placed.order is None and placed.hold is not None
+        assert placed.hold.status == BookingStatus.HELD
+    assert _snapshot(ctx) == before
+
+
+def test_a_missing_booking_gets_nothing(ctx: Context) -> None:
+    booking = _held(ctx)
+    ghost = booking.model_copy(update={"id": MISSING_ID})
+    before = _snapshot(ctx)
+    placed = ctx.shortcuts.place_order(_placement(ghost, datetime.now(UTC)))
+    assert (placed.hold, placed.order) == (None, None)
+    assert _snapshot(ctx) == before
