@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Executable
 from sqlmodel import Session
 
-from backend.models import Order, OrderEvent, PaymentKind
-from backend.saga.events import Event, InventoryReserved
+from backend.models import Order, OrderEvent, OrderStatus, PaymentKind
+from backend.saga.events import Event, InventoryReserved, OrderCreated
 from backend.search.port import HotelDoc
 
 
@@ -98,8 +98,63 @@ class Stores:
 StoreFactory = Callable[[Session], Stores]
 
 
+@dataclass(frozen=True)
+class OrderMove:
+    """One step of an order's state machine, decided before the order is read: from `source` to
+    `target`, with the timeline entry that explains it. `detail` may name {amount} and
+    {currency}: the adapter fills in the order's own (as `str(order.amount)`, `order.currency`)."""
+
+    order_id: int
+    source: OrderStatus
+    target: OrderStatus
+    event_type: str
+    at: datetime
+    detail: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MovedOrder:
+    """What a move's after-commit work needs of the order (its status push and saga metric)."""
+
+    id: int
+    user_id: int
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderPlacement:
+    """Checkout's write: an order `pending` for a live hold of this guest, its first timeline
+    entry and its OrderCreated event. `detail` may name {amount} and {currency}; `created`'s
+    order_id, amount and currency are filled in from the order (the hold's price)."""
+
+    user_id: int
+    booking_id: int
+    at: datetime
+    event_type: str
+    detail: str
+    created: OrderCreated
+
+
+@dataclass(frozen=True)
+class LockedHold:
+    """The booking as the placement read it under its row lock."""
+
+    user_id: int
+    status: str
+    hold_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    hold: LockedHold | None  # None: no such booking
+    order: Order | None  # the new order; None when nothing was written
+
+
 class SagaShortcuts(Protocol):
-    """The saga's two hottest transactions, each all or nothing."""
+    """The saga's hottest transactions, each all or nothing."""
 
     def record_charge_outcome(
         self, consumer: str, message_id: str, payment: NewPayment | None, outcome: Event
@@ -114,6 +169,18 @@ class SagaShortcuts(Protocol):
     ) -> bool:
         """Confirm the booking if still held and the message is new, record the message and emit
         `reserved`; False (nothing written) in every other case."""
+        ...
+
+    def place_order(self, placement: OrderPlacement) -> PlacedOrder:
+        """Lock the booking; if it is a hold of `placement.user_id`, still held at `placement.at`
+        and without an order: insert the order (amount and currency the hold's), its timeline
+        entry and its event. Nothing is written in any other case."""
+        ...
+
+    def move_order(self, consumer: str, message_id: str, move: OrderMove) -> MovedOrder | None:
+        """If the message is new and the order is in `move.source`: record the message, set the
+        order's status to `move.target` and its updated_at to `move.at`, and append the timeline
+        entry; returns the order as moved. None (nothing written) in every other case."""
         ...
 
 

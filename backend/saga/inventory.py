@@ -17,7 +17,7 @@ from sqlmodel import select
 from backend.context import Context
 from backend.inventory import nights
 from backend.models import Booking, BookingStatus, RoomType
-from backend.saga.consumer import already_processed, apply_once, consumes, remember_processed
+from backend.saga.consumer import apply_once, consumes, remember_processed
 from backend.saga.events import InventoryFailed, InventoryReserved, PaymentSucceeded, parse
 from backend.unit_of_work import UnitOfWork
 
@@ -25,11 +25,12 @@ from backend.unit_of_work import UnitOfWork
 @consumes("inventory")
 def confirm_booking(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded)
-    if already_processed(ctx, consumer, message_id):
-        return
     reserved = InventoryReserved(
         order_id=event.order_id, booking_id=event.booking_id, charge_ref=event.charge_ref
     )
+    # No Redis pre-check before the shortcut: it finds a duplicate itself (and then writes
+    # nothing), so the pre-check would only cost a round trip per message; `apply_once` below
+    # has it, before its transaction.
     if ctx.shortcuts.confirm_live_hold(consumer, message_id, reserved, ctx.clock()):
         remember_processed(ctx, consumer, message_id)
         return

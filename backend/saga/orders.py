@@ -11,6 +11,11 @@ Orders are read and written through the unit of work's order store (backend/port
 records the message and reads the order under its lock into a detached `Order`,
 `order_state.transition` decides every move, and `move` writes the order's columns and its
 timeline entry back (each one statement on PostgreSQL).
+
+The two commonest moves (PaymentSucceeded: pending -> paid; InventoryReserved: paid -> confirmed)
+are tried first as one shortcut transaction (`SagaShortcuts.move_order`, one statement on
+PostgreSQL) that moves the order only if it is in the expected status and the message is new;
+in every other case it writes nothing and the general path above decides, as before.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from backend.models import (
     OrderStatus,
 )
 from backend.payments.gateway import Charge
+from backend.ports import MovedOrder, OrderMove
 from backend.saga import inventory
 from backend.saga.consumer import OutOfOrder, already_processed, apply_once, consumes
 from backend.saga.events import (
@@ -50,12 +56,16 @@ from backend.saga.events import (
     RefundRequested,
     parse,
 )
-from backend.saga.order_state import is_terminal, timeline_entry, transition
+from backend.saga.order_state import can_transition, is_terminal, timeline_entry, transition
 from backend.saga.payments import record_charge
+from backend.saga.status_bus import StatusChange
 from backend.stay_time import DEFAULT_TIMEZONE
 from backend.unit_of_work import UnitOfWork
 
 log = logging.getLogger("trinity.saga")
+S = OrderStatus
+CHARGED = "Charged {amount} {currency}."  # the paid entry's detail, from the order's amount
+CONFIRMED = "Rooms reserved: the booking is confirmed."
 _BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
 _CANCEL_HOLD = (
     update(_BOOKINGS)
@@ -70,6 +80,11 @@ _CANCEL_HOLD = (
 def record_payment(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, PaymentSucceeded, PaymentFailed)
     assert isinstance(event, PaymentSucceeded | PaymentFailed)
+    if isinstance(event, PaymentSucceeded):
+        data = {"charge_ref": event.charge_ref}
+        paid = _planned(event.order_id, S.PENDING, S.PAID, "PaymentSucceeded", ctx, CHARGED, data)
+        if _moved_at_once(ctx, consumer, message_id, paid):
+            return
 
     def apply(uow: UnitOfWork, order: Order) -> None:
         now = ctx.clock()
@@ -98,6 +113,12 @@ def record_payment(ctx: Context, consumer: str, message: dict[str, Any]) -> None
 def complete_order(ctx: Context, consumer: str, message: dict[str, Any]) -> None:
     message_id, event = parse(message, InventoryReserved, InventoryFailed)
     assert isinstance(event, InventoryReserved | InventoryFailed)
+    if isinstance(event, InventoryReserved):
+        confirmed = _planned(
+            event.order_id, S.PAID, S.CONFIRMED, "InventoryReserved", ctx, CONFIRMED, {}
+        )
+        if _moved_at_once(ctx, consumer, message_id, confirmed):
+            return
 
     def apply(uow: UnitOfWork, order: Order) -> None:
         now = ctx.clock()
@@ -111,8 +132,7 @@ def complete_order(ctx: Context, consumer: str, message: dict[str, Any]) -> None
         if order.status != OrderStatus.PAID:
             return
         if isinstance(event, InventoryReserved):
-            detail = "Rooms reserved: the booking is confirmed."
-            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail)
+            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, CONFIRMED)
             return
         failed = timeline_entry(order, "InventoryFailed", now, f"{event.reason.capitalize()}.")
         uow.orders.append(failed)
@@ -164,6 +184,43 @@ def refund_cancelled_booking(ctx: Context, consumer: str, message: dict[str, Any
     apply_once(ctx, consumer, message_id, apply)
 
 
+def _planned(
+    order_id: int,
+    source: OrderStatus,
+    target: OrderStatus,
+    event_type: str,
+    ctx: Context,
+    detail: str,
+    data: dict[str, Any],
+) -> OrderMove:
+    """A move the state machine allows, to be tried before the order is read."""
+    assert can_transition(source, target), f"{source} -> {target}"
+    return OrderMove(order_id, source, target, event_type, ctx.clock(), detail, data)
+
+
+def _moved_at_once(ctx: Context, consumer: str, message_id: str, move: OrderMove) -> bool:
+    """The common case in one shortcut transaction, then its after-commit work (the pre-check's
+    id, the status push, the saga metric) in one Redis round trip, as a unit of work's commit
+    sends them. No Redis pre-check first: the statement itself finds a duplicate (it then writes
+    nothing) and the general path, which has the pre-check, takes over."""
+    moved = ctx.shortcuts.move_order(consumer, message_id, move)
+    if moved is None:
+        return False
+    after = ctx.post_commit()
+    after.processed.append((consumer, message_id))
+    after.changes.append(_status_change(moved, move.event_type))
+    if is_terminal(moved.status):
+        took = (moved.updated_at - moved.created_at).total_seconds()
+        after.batch.observe("trinity_saga_duration_seconds", took, outcome=str(moved.status))
+    after.send()
+    return True
+
+
+def _status_change(order: MovedOrder, event_type: str) -> StatusChange:
+    at = order.updated_at.isoformat()
+    return StatusChange(order.id, order.user_id, str(order.status), event_type, at)
+
+
 def _apply_to_order(
     ctx: Context,
     consumer: str,
@@ -211,8 +268,7 @@ def resolve_stuck_order(
     if not _has_event(uow, order, "InventoryFailed"):
         failure = inventory.confirm(uow, order.booking_id, now)
         if failure is None:
-            detail = "Rooms reserved: the booking is confirmed."
-            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, detail, by)
+            _move(uow, order, OrderStatus.CONFIRMED, "InventoryReserved", now, CONFIRMED, by)
             return OrderStatus.CONFIRMED
         uow.orders.append(
             timeline_entry(order, "InventoryFailed", now, f"{failure.capitalize()}.", by)
@@ -241,7 +297,7 @@ def _record_paid(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    detail = f"Charged {order.amount} {order.currency}."
+    detail = CHARGED.format(amount=order.amount, currency=order.currency)
     data = {"charge_ref": charge_ref, **(extra or {})}
     _move(uow, order, OrderStatus.PAID, "PaymentSucceeded", now, detail, data)
 

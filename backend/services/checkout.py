@@ -1,10 +1,11 @@
 """Flow 3, first step: pay for a held booking.
 
 Read top to bottom: check the card (Luhn) and get a payment token from the gateway -> one
-transaction that locks the booking, checks it is a live hold of this guest, creates the order
-`pending` unless the booking has one, with its first timeline entry, and writes OrderCreated to
-the outbox, in one unit of work (Core statements through the order store: this runs once per
-saga, and the ORM's flush cost more CPU than the statements).
+shortcut transaction (`SagaShortcuts.place_order`, one statement on PostgreSQL) that locks the
+booking and, only if it is a live hold of this guest without an order, creates the order
+`pending` with its first timeline entry and writes OrderCreated to the outbox; what it read of
+the booking decides the error otherwise (nothing was written then). This runs once per saga, and
+a unit of work's statements and round trips cost more CPU than the one statement.
 
 Everything after that (charge, reservation, refund) happens in the saga (backend/saga/), driven by
 the relay; the guest follows it on GET /api/orders/{id} or the status bus.
@@ -15,23 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Table, bindparam
 from sqlmodel import col, select
 
 from backend.context import Context
 from backend.errors import NotFound, NotPayable
-from backend.models import Booking, BookingStatus, Order, OrderEvent, OrderStatus
+from backend.models import BookingStatus, Order, OrderEvent
+from backend.ports import OrderPlacement
 from backend.saga.events import OrderCreated
-from backend.saga.order_state import timeline_entry
+from backend.saga.status_bus import StatusChange
 
-_BOOKINGS: Table = Booking.__table__  # type: ignore[attr-defined]
-# Core, built once: the checkout reads five columns of the hold, it needs no ORM object.
-_PAYABLE = ("user_id", "status", "hold_expires_at", "total_price", "currency")
-_LOCK_BOOKING = (
-    select(*(_BOOKINGS.c[name] for name in _PAYABLE))
-    .where(_BOOKINGS.c.id == bindparam("booking_id"))
-    .with_for_update()
-)
+# The first timeline entry's detail; the placement fills in the order's amount and currency.
+ORDER_FOR_BOOKING = "Order for booking {booking_id}: {{amount}} {{currency}}."
 
 
 @dataclass(frozen=True)
@@ -50,40 +45,35 @@ class OrderView:
 def checkout(ctx: Context, request: CheckoutRequest) -> Order:
     token = ctx.gateway.tokenize(request.card_number)  # InvalidInput unless a valid card number
     now = ctx.clock()
-    with ctx.unit_of_work() as uow:
-        booking = uow.session.execute(_LOCK_BOOKING, {"booking_id": request.booking_id}).first()
-        if booking is None or booking.user_id != request.user_id:
-            raise NotFound(f"Booking {request.booking_id} was not found.")
-        if booking.status != BookingStatus.HELD or booking.hold_expires_at <= now:
-            state = "expired" if booking.status == BookingStatus.HELD else booking.status
-            raise NotPayable(
-                f"Booking {request.booking_id} is {state}: only a live hold can be paid."
-            )
-        order = Order(
-            user_id=request.user_id,
-            booking_id=request.booking_id,
-            status=OrderStatus.PENDING,
-            amount=booking.total_price,
-            currency=booking.currency,
-            refunded_amount=Decimal("0"),
-            created_at=now,
-            updated_at=now,
-        )
-        if not uow.orders.create(order):
-            raise NotPayable(f"Booking {request.booking_id} already has an order.")
-        detail = f"Order for booking {order.booking_id}: {order.amount} {order.currency}."
-        uow.orders.append(timeline_entry(order, "OrderCreated", now, detail))
-        created = OrderCreated(
-            order_id=order.id or 0,
-            booking_id=order.booking_id,
-            user_id=order.user_id,
-            amount=order.amount,
-            currency=order.currency,
-            payment_token=token,
-        )
-        uow.outbox.emit(created)
-        uow.note_status(order, "OrderCreated")
-        uow.commit()
+    # The order's id, amount and currency are the placement's to fill in (from the hold).
+    created = OrderCreated(
+        order_id=0,
+        booking_id=request.booking_id,
+        user_id=request.user_id,
+        amount=Decimal("0"),
+        currency="",
+        payment_token=token,
+    )
+    placement = OrderPlacement(
+        request.user_id, request.booking_id, now, "OrderCreated",
+        ORDER_FOR_BOOKING.format(booking_id=request.booking_id), created,
+    )  # fmt: skip
+    placed = ctx.shortcuts.place_order(placement)
+    booking = placed.hold
+    if booking is None or booking.user_id != request.user_id:
+        raise NotFound(f"Booking {request.booking_id} was not found.")
+    if booking.status != BookingStatus.HELD or booking.hold_expires_at <= now:
+        state = "expired" if booking.status == BookingStatus.HELD else booking.status
+        raise NotPayable(f"Booking {request.booking_id} is {state}: only a live hold can be paid.")
+    order = placed.order
+    if order is None:
+        raise NotPayable(f"Booking {request.booking_id} already has an order.")
+    after = ctx.post_commit()  # the live pages' push, as a unit of work's commit sends it
+    after.changes.append(
+        StatusChange(order.id or 0, order.user_id, str(order.status), "OrderCreated",
+                     order.updated_at.isoformat())
+    )  # fmt: skip
+    after.send()
     return order
 
 
