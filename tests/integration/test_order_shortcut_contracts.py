@@ -10,6 +10,7 @@ without an order, and report what it read of the booking either way.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -318,7 +319,7 @@ def test_a_hold_past_its_deadline_gets_no_order(ctx: Context) -> None:
 
 def test_a_missing_booking_gets_nothing(ctx: Context) -> None:
     booking = _held(ctx)
-    ghost = booking.model_copy(update={"id": MISSING_ID})
+    ghost = dataclasses.replace(booking, id=MISSING_ID)
     before = _snapshot(ctx)
     placed = ctx.shortcuts.place_order(_placement(ghost, datetime.now(UTC)))
     assert (placed.hold, placed.order) == (None, None)
